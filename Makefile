@@ -1,0 +1,56 @@
+# salesboard: PGXS build, and the entry points people type.
+#
+#   make && make install      build and install into the PostgreSQL that
+#                             pg_config names (needs postgresql-server-dev-15)
+#   make demo                 sample company on a private throwaway cluster
+#   make test                 every suite on a private throwaway cluster
+#   make bench / bench-quick  benchmarks (bench/README.md)
+#
+# `make demo` and `make test` install what is missing themselves (as root on
+# Debian 12), so this file must parse even before PGXS is installed: the
+# PGXS include is guarded.
+
+EXTENSION   = salesboard
+MODULE_big  = salesboard
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
+DATA        = $(sort $(wildcard extension/salesboard--*.sql))
+PG_CPPFLAGS = -I$(srcdir)/extension
+
+# pg_regress suites (sql/ -> expected/), in this order.
+REGRESS      = install discipline_basics board_basics
+REGRESS_OPTS = --inputdir=. --load-extension=salesboard
+
+# isolation specs (test/isolation/specs -> test/isolation/expected)
+ISOLATION      = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all:
+	@echo "salesboard: pg_config/PGXS not found; install postgresql-server-dev-15 (make test does it for you as root)" >&2
+	@exit 1
+endif
+
+.PHONY: test demo bench bench-quick deps
+
+deps:
+	@bash scripts/deps.sh
+
+test:
+	@bash scripts/test.sh
+
+demo:
+	@bash scripts/demo.sh
+
+bench:
+	@bash bench/run.sh --scale 1000000
+
+bench-quick:
+	@bash bench/run.sh --scale 100000
+
+# used by the scripts: `make -s print-REGRESS`
+print-%:
+	@echo $($*)

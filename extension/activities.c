@@ -1,0 +1,1011 @@
+/*
+ * activities.c: activities and the deal's derived "next due" columns.
+ *
+ * Owns:
+ *  - the BEFORE ROW trigger on activity: all-day activities fall due at the
+ *    end of their local day in the deal owner's time zone; a planned
+ *    activity may not be due in the past; finished activities are final;
+ *  - the AFTER STATEMENT triggers on activity (with transition tables) that
+ *    keep deal.next_due / deal.next_activity_id exact for every writer,
+ *    set-based, so a bulk statement costs one pass and not one query per
+ *    row; they also refuse planned activities on closed deals;
+ *  - plan_activity(), complete_activity(), cancel_activity().
+ *
+ * Concurrency: whoever takes planned work away from a deal (complete,
+ * cancel, delete, reschedule) first takes the deal's row lock FOR UPDATE,
+ * then computes next_due from the newest data. Inserting a planned activity
+ * holds FOR KEY SHARE on the deal through the foreign key (which conflicts
+ * with FOR UPDATE) and can only move next_due earlier, which it does with a
+ * monotone UPDATE that re-checks the newest row. Together they keep the
+ * column exact and make the "always a planned activity" check race-free.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "executor/executor.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "salesboard.h"
+
+PG_FUNCTION_INFO_V1(sb_activity_before_row);
+PG_FUNCTION_INFO_V1(sb_activity_after_insert);
+PG_FUNCTION_INFO_V1(sb_activity_after_update);
+PG_FUNCTION_INFO_V1(sb_activity_after_delete);
+PG_FUNCTION_INFO_V1(sb_plan_activity);
+PG_FUNCTION_INFO_V1(sb_complete_activity);
+PG_FUNCTION_INFO_V1(sb_cancel_activity);
+
+#define ATT(c) (sb_cat.act_att[c])
+
+/* ------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------ */
+
+/* The due moment that counts: the end of the local day for all-day ones. */
+TimestampTz
+sb_effective_due(TimestampTz due, bool all_day, pg_tz *tz)
+{
+	if (!all_day)
+		return due;
+	return sb_end_of_day(sb_local_date(due, tz), tz);
+}
+
+/* The time zone of a deal's owner, or NULL when the deal is not there. */
+static pg_tz *
+deal_owner_tz(int64 deal_id)
+{
+	Relation	rel = table_open(sb_cat.deal, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	pg_tz	   *tz = NULL;
+
+	if (sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, snap, slot))
+	{
+		bool		isnull;
+		const SbEmployee *emp = sb_employee(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
+
+		if (emp != NULL)
+			tz = emp->tz;
+	}
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return tz;
+}
+
+static void
+check_not_in_past(TimestampTz due, TimestampTz at, int64 deal_id)
+{
+	if (due < at)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_DUE_IN_PAST),
+				 errmsg("activity of deal " INT64_FORMAT " would be due at %s, which is already past",
+						deal_id, timestamptz_to_str(due)),
+				 errdetail("Now is %s.", timestamptz_to_str(at)),
+				 errhint("Plan the activity for a moment still ahead, or as all-day for today.")));
+}
+
+static bool
+valid_kind(const char *kind)
+{
+	return strcmp(kind, "interaction") == 0 || strcmp(kind, "task") == 0;
+}
+
+/* ------------------------------------------------------------------
+ * BEFORE INSERT OR UPDATE ON activity FOR EACH ROW
+ * ------------------------------------------------------------------ */
+typedef struct RowEdit
+{
+	int			n;
+	int			cols[ACT_NCOLS];
+	Datum		values[ACT_NCOLS];
+	bool		nulls[ACT_NCOLS];
+} RowEdit;
+
+static void
+edit(RowEdit *e, SbActCol col, Datum v, bool isnull)
+{
+	e->cols[e->n] = ATT(col);
+	e->values[e->n] = v;
+	e->nulls[e->n] = isnull;
+	e->n++;
+}
+
+static Datum
+getcol(HeapTuple tup, TupleDesc desc, SbActCol col, bool *isnull)
+{
+	return heap_getattr(tup, ATT(col), desc, isnull);
+}
+
+/* Set due_date / due_at of an all-day activity from local day d. */
+static void
+set_all_day(RowEdit *e, DateADT d, pg_tz *tz, TimestampTz *due)
+{
+	*due = sb_end_of_day(d, tz);
+	edit(e, ACT_DUE_DATE, DateADTGetDatum(d), false);
+	edit(e, ACT_DUE_AT, TimestampTzGetDatum(*due), false);
+}
+
+static void
+finishing_checks(HeapTuple tup, TupleDesc desc, RowEdit *e, char status, int64 id)
+{
+	bool		isnull;
+	Datum		v;
+
+	if (status == 'd')
+	{
+		v = getcol(tup, desc, ACT_RESULT, &isnull);
+		if (isnull || sb_blank(TextDatumGetCString(v)))
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_RESULT_REQUIRED),
+					 errmsg("activity " INT64_FORMAT " cannot be done without a result", id),
+					 errhint("Write what came of it into result, e.g. with salesboard.complete_activity(id, result).")));
+	}
+	v = getcol(tup, desc, ACT_DONE_AT, &isnull);
+	if (isnull)
+		edit(e, ACT_DONE_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	else if (DatumGetTimestampTz(v) != GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BACKDATING),
+				 errmsg("done_at of activity " INT64_FORMAT " must be now()", id),
+				 errhint("Leave done_at out; only salesboard_admin and salesboard_app members may set it.")));
+}
+
+static HeapTuple
+activity_before_insert(TriggerData *td)
+{
+	HeapTuple	tup = td->tg_trigtuple;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	RowEdit		e = {0};
+	bool		isnull,
+				all_day,
+				due_null,
+				date_null;
+	int64		deal_id,
+				id;
+	TimestampTz due;
+	Datum		v;
+	char		status;
+
+	deal_id = DatumGetInt64(getcol(tup, desc, ACT_DEAL_ID, &isnull));
+	if (isnull)
+		return tup;				/* NOT NULL says it */
+	id = DatumGetInt64(getcol(tup, desc, ACT_ID, &isnull));
+	v = getcol(tup, desc, ACT_DUE_AT, &due_null);
+	due = due_null ? 0 : DatumGetTimestampTz(v);
+	all_day = DatumGetBool(getcol(tup, desc, ACT_ALL_DAY, &isnull)) && !isnull;
+	v = getcol(tup, desc, ACT_DUE_DATE, &date_null);
+	status = sb_tuple_code(tup, desc, ATT(ACT_STATUS));
+
+	if (all_day)
+	{
+		pg_tz	   *tz = deal_owner_tz(deal_id);
+
+		if (tz != NULL && (!date_null || !due_null))
+			set_all_day(&e, date_null ? sb_local_date(due, tz) : DatumGetDateADT(v), tz, &due);
+	}
+	else if (!date_null)
+		edit(&e, ACT_DUE_DATE, (Datum) 0, true);
+
+	if (status == 'p')
+	{
+		if (!due_null && due < GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
+			check_not_in_past(due, GetCurrentTransactionStartTimestamp(), deal_id);
+	}
+	else if (status == 'd' || status == 'c')
+		finishing_checks(tup, desc, &e, status, id);
+
+	(void) getcol(tup, desc, ACT_CREATED_BY, &isnull);
+	if (isnull && sb_current_employee() != 0)
+		edit(&e, ACT_CREATED_BY, Int64GetDatum(sb_current_employee()), false);
+
+	if (e.n == 0)
+		return tup;
+	return heap_modify_tuple_by_cols(tup, desc, e.n, e.cols, e.values, e.nulls);
+}
+
+static HeapTuple
+activity_before_update(TriggerData *td)
+{
+	HeapTuple	oldt = td->tg_trigtuple;
+	HeapTuple	newt = td->tg_newtuple;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	RowEdit		e = {0};
+	bool		isnull;
+	int64		id,
+				deal_id;
+	char		old_status,
+				new_status;
+	int			i;
+
+	id = DatumGetInt64(getcol(oldt, desc, ACT_ID, &isnull));
+	deal_id = DatumGetInt64(getcol(oldt, desc, ACT_DEAL_ID, &isnull));
+	old_status = sb_tuple_code(oldt, desc, ATT(ACT_STATUS));
+	new_status = sb_tuple_code(newt, desc, ATT(ACT_STATUS));
+
+	if (old_status != 'p')
+	{
+		for (i = 1; i <= desc->natts; i++)
+			if (!TupleDescAttr(desc, i - 1)->attisdropped && sb_col_changed(oldt, newt, desc, i))
+				ereport(ERROR,
+						(errcode(ERRCODE_SB_ACTIVITY_FINAL),
+						 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " is %s and can no longer be changed",
+								id, deal_id, old_status == 'd' ? "done" : "cancelled"),
+						 errdetail("Finished activities are the deal's history."),
+						 errhint("Plan a new activity with salesboard.plan_activity() instead.")));
+		return newt;
+	}
+	if (sb_col_changed(oldt, newt, desc, ATT(ACT_ID)) ||
+		sb_col_changed(oldt, newt, desc, ATT(ACT_DEAL_ID)) ||
+		sb_col_changed(oldt, newt, desc, ATT(ACT_CREATED_AT)) ||
+		sb_col_changed(oldt, newt, desc, ATT(ACT_CREATED_BY)))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_ACTIVITY_FINAL),
+				 errmsg("activity " INT64_FORMAT ": id, deal_id, created_at and created_by cannot be changed", id),
+				 errhint("Cancel it and plan a new activity on the other deal instead.")));
+
+	if (new_status == 'p')
+	{
+		bool		all_day = DatumGetBool(getcol(newt, desc, ACT_ALL_DAY, &isnull)) && !isnull;
+		bool		due_changed = sb_col_changed(oldt, newt, desc, ATT(ACT_DUE_AT));
+		TimestampTz due;
+		Datum		v = getcol(newt, desc, ACT_DUE_AT, &isnull);
+
+		if (isnull)
+			return newt;		/* NOT NULL says it */
+		due = DatumGetTimestampTz(v);
+		if (all_day)
+		{
+			pg_tz	   *tz = deal_owner_tz(deal_id);
+			bool		old_all_day = DatumGetBool(getcol(oldt, desc, ACT_ALL_DAY, &isnull)) && !isnull;
+			bool		date_changed = sb_col_changed(oldt, newt, desc, ATT(ACT_DUE_DATE));
+			Datum		d = getcol(newt, desc, ACT_DUE_DATE, &isnull);
+
+			if (tz != NULL)
+			{
+				if (!old_all_day || isnull || (due_changed && !date_changed))
+					set_all_day(&e, sb_local_date(due, tz), tz, &due);
+				else
+					set_all_day(&e, DatumGetDateADT(d), tz, &due);
+			}
+		}
+		else
+		{
+			(void) getcol(newt, desc, ACT_DUE_DATE, &isnull);
+			if (!isnull)
+				edit(&e, ACT_DUE_DATE, (Datum) 0, true);
+		}
+		if (due != DatumGetTimestampTz(getcol(oldt, desc, ACT_DUE_AT, &isnull)) &&
+			due < GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
+			check_not_in_past(due, GetCurrentTransactionStartTimestamp(), deal_id);
+	}
+	else if (new_status == 'd' || new_status == 'c')
+		finishing_checks(newt, desc, &e, new_status, id);
+
+	if (e.n == 0)
+		return newt;
+	return heap_modify_tuple_by_cols(newt, desc, e.n, e.cols, e.values, e.nulls);
+}
+
+Datum
+sb_activity_before_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_activity_before_row must be fired BEFORE ... FOR EACH ROW"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+	sb_catalog();
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		return PointerGetDatum(activity_before_insert(td));
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(activity_before_update(td));
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/* ------------------------------------------------------------------
+ * next_due upkeep, set-based
+ * ------------------------------------------------------------------ */
+
+/* One deal touched by a statement, with the earliest planned row seen. */
+typedef struct TouchedDeal
+{
+	int64		deal_id;
+	bool		has_planned;
+	TimestampTz due;
+	int64		act_id;
+} TouchedDeal;
+
+typedef struct Touched
+{
+	HTAB	   *deals;
+	bool		all_protocol;	/* every row belongs to the protocol's deal */
+} Touched;
+
+static void
+touched_init(Touched *t)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(TouchedDeal);
+	ctl.hcxt = CurrentMemoryContext;
+	t->deals = hash_create("salesboard touched deals", 256, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	t->all_protocol = true;
+}
+
+static void
+touch(Touched *t, int64 deal_id, bool planned, TimestampTz due, int64 act_id)
+{
+	bool		found;
+	TouchedDeal *d = hash_search(t->deals, &deal_id, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		d->has_planned = false;
+		d->due = 0;
+		d->act_id = 0;
+	}
+	if (planned && (!d->has_planned || due < d->due || (due == d->due && act_id < d->act_id)))
+	{
+		d->has_planned = true;
+		d->due = due;
+		d->act_id = act_id;
+	}
+	if (!(sb_protocol.op != SB_OP_NONE && sb_protocol.op != SB_OP_DERIVED &&
+		  sb_protocol.deal_id == deal_id))
+		t->all_protocol = false;
+}
+
+/* Iterate a transition table with a read pointer of our own. */
+static TupleTableSlot *
+transition_slot(Tuplestorestate *ts, TupleDesc desc)
+{
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+}
+
+typedef struct ActRow
+{
+	int64		id;
+	int64		deal_id;
+	char		status;
+	TimestampTz due;
+} ActRow;
+
+static void
+act_row(TupleTableSlot *slot, ActRow *r)
+{
+	bool		isnull;
+
+	r->id = sb_slot_int8(slot, ATT(ACT_ID), &isnull);
+	r->deal_id = sb_slot_int8(slot, ATT(ACT_DEAL_ID), &isnull);
+	r->status = sb_slot_code(slot, ATT(ACT_STATUS));
+	r->due = DatumGetTimestampTz(slot_getattr(slot, ATT(ACT_DUE_AT), &isnull));
+}
+
+static ArrayType *
+int8_array(int64 *v, bool *nulls, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(v[i]);
+	return construct_md_array(d, nulls, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+static ArrayType *
+tstz_array(TimestampTz *v, bool *nulls, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = TimestampTzGetDatum(v[i]);
+	return construct_md_array(d, nulls, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/* Planned rows can only move next_due earlier: a monotone update. */
+static SbQuery q_next_earlier = {
+	"UPDATE salesboard.deal d SET next_due = u.due, next_activity_id = u.aid "
+	"FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS u(id, due, aid) "
+	"WHERE d.id = u.id AND d.status = 'open' "
+	"AND (d.next_due IS NULL OR (u.due, u.aid) < (d.next_due, d.next_activity_id))",
+	3, {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID}, NULL
+};
+
+/* Exact values, computed under the deals' row locks. */
+static SbQuery q_next_exact = {
+	"UPDATE salesboard.deal d SET next_due = u.due, next_activity_id = u.aid "
+	"FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS u(id, due, aid) "
+	"WHERE d.id = u.id AND d.status = 'open' "
+	"AND (d.next_due, d.next_activity_id) IS DISTINCT FROM (u.due, u.aid)",
+	3, {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID}, NULL
+};
+
+static SbQuery q_lock_deals = {
+	"SELECT id FROM salesboard.deal WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+	1, {INT8ARRAYOID}, NULL
+};
+
+static SbQuery q_set_next = {
+	"UPDATE salesboard.deal SET next_due = $2, next_activity_id = $3 WHERE id = $1",
+	3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+/* Run an upkeep statement with the deal trigger told it is ours. */
+static void
+exec_derived(SbQuery *q, Datum *values, const char *nulls)
+{
+	SbProtocol	saved = sb_protocol;
+
+	sb_protocol.op = SB_OP_DERIVED;
+	sb_protocol.deal_id = 0;
+	if (!OidIsValid(sb_protocol.caller))
+		sb_protocol.caller = GetUserId();
+	PG_TRY();
+	{
+		sb_exec(q, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+}
+
+static void
+deal_closed_error(int64 deal_id, char status, int64 act_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_PLANNED_ON_CLOSED),
+			 errmsg("cannot plan activity " INT64_FORMAT " on deal " INT64_FORMAT ", which is %s",
+					act_id, deal_id, status == 'w' ? "won" : "lost"),
+			 errdetail("A closed deal has no planned activities."),
+			 errhint("Reopen the deal first with salesboard.reopen_deal().")));
+}
+
+/*
+ * AFTER INSERT ON activity REFERENCING NEW TABLE FOR EACH STATEMENT: the
+ * earliest new planned row of each deal may become its next activity.
+ */
+Datum
+sb_activity_after_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Touched		t;
+	TupleTableSlot *slot;
+	HASH_SEQ_STATUS seq;
+	TouchedDeal *d;
+	int			n = 0,
+				max;
+	int64	   *ids,
+			   *aids;
+	TimestampTz *dues;
+	Relation	rel;
+	TupleTableSlot *dslot;
+	Snapshot	snap;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_activity_after_insert must be fired AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+	sb_catalog();
+	touched_init(&t);
+	slot = transition_slot(td->tg_newtable, RelationGetDescr(td->tg_relation));
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		ActRow		r;
+
+		act_row(slot, &r);
+		touch(&t, r.deal_id, r.status == 'p', r.due, r.id);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	if (t.all_protocol)
+		return PointerGetDatum(NULL);	/* the API function keeps the deal exact */
+
+	max = hash_get_num_entries(t.deals);
+	if (max == 0)
+		return PointerGetDatum(NULL);
+	ids = palloc(sizeof(int64) * max);
+	aids = palloc(sizeof(int64) * max);
+	dues = palloc(sizeof(TimestampTz) * max);
+
+	rel = table_open(sb_cat.deal, AccessShareLock);
+	dslot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	hash_seq_init(&seq, t.deals);
+	while ((d = hash_seq_search(&seq)) != NULL)
+	{
+		SbDealRow	deal;
+
+		if (!d->has_planned)
+			continue;
+		if (!sb_fetch_by_id(rel, sb_cat.deal_pkey, d->deal_id, snap, dslot))
+			continue;			/* the foreign key says it */
+		sb_deal_from_slot(dslot, &deal);
+		if (deal.status != 'o')
+			deal_closed_error(deal.id, deal.status, d->act_id);
+		if (!deal.has_next || d->due < deal.next_due ||
+			(d->due == deal.next_due && d->act_id < deal.next_activity_id))
+		{
+			ids[n] = d->deal_id;
+			dues[n] = d->due;
+			aids[n] = d->act_id;
+			n++;
+		}
+	}
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(dslot);
+	table_close(rel, NoLock);
+
+	if (n > 0)
+	{
+		Datum		values[3];
+
+		values[0] = PointerGetDatum(int8_array(ids, NULL, n));
+		values[1] = PointerGetDatum(tstz_array(dues, NULL, n));
+		values[2] = PointerGetDatum(int8_array(aids, NULL, n));
+		SPI_connect();
+		exec_derived(&q_next_earlier, values, NULL);
+		SPI_finish();
+	}
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * Recompute next_due of the given deals exactly: lock them (in id order),
+ * then read their planned activities as the newest data shows them.
+ */
+static void
+recompute_deals(Touched *t)
+{
+	HASH_SEQ_STATUS seq;
+	TouchedDeal *d;
+	int			n = 0,
+				m = 0,
+				max = hash_get_num_entries(t->deals),
+				i;
+	int64	   *ids,
+			   *uids,
+			   *aids;
+	TimestampTz *dues;
+	bool	   *nulls;
+	Datum		values[3];
+	Relation	rel;
+	TupleTableSlot *dslot;
+	Snapshot	snap;
+
+	if (max == 0)
+		return;
+	ids = palloc(sizeof(int64) * max);
+	hash_seq_init(&seq, t->deals);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		ids[n++] = d->deal_id;
+
+	SPI_connect();
+	values[0] = PointerGetDatum(int8_array(ids, NULL, n));
+	sb_exec(&q_lock_deals, values, NULL, false, 0);
+
+	uids = palloc(sizeof(int64) * n);
+	aids = palloc(sizeof(int64) * n);
+	dues = palloc(sizeof(TimestampTz) * n);
+	nulls = palloc(sizeof(bool) * n);
+	rel = table_open(sb_cat.deal, AccessShareLock);
+	dslot = table_slot_create(rel, NULL);
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	for (i = 0; i < n; i++)
+	{
+		SbDealRow	deal;
+		int64		aid = 0;
+		TimestampTz due = 0;
+		bool		has;
+
+		if (!sb_fetch_by_id(rel, sb_cat.deal_pkey, ids[i], snap, dslot))
+			continue;
+		sb_deal_from_slot(dslot, &deal);
+		if (deal.status != 'o')
+			continue;
+		has = sb_next_planned(ids[i], &aid, &due);
+		if (has == deal.has_next && (!has || (aid == deal.next_activity_id && due == deal.next_due)))
+			continue;
+		uids[m] = ids[i];
+		aids[m] = aid;
+		dues[m] = due;
+		nulls[m] = !has;
+		m++;
+	}
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(dslot);
+	table_close(rel, NoLock);
+
+	if (m > 0)
+	{
+		values[0] = PointerGetDatum(int8_array(uids, NULL, m));
+		values[1] = PointerGetDatum(tstz_array(dues, nulls, m));
+		values[2] = PointerGetDatum(int8_array(aids, nulls, m));
+		exec_derived(&q_next_exact, values, NULL);
+	}
+	SPI_finish();
+}
+
+static void
+check_stmt_trigger(FunctionCallInfo fcinfo, const char *fname, bool need_old, bool need_new)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		(need_old && td->tg_oldtable == NULL) || (need_new && td->tg_newtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function %s must be fired AFTER ... FOR EACH STATEMENT with its transition tables", fname),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+}
+
+/*
+ * AFTER UPDATE ON activity REFERENCING OLD TABLE, NEW TABLE FOR EACH
+ * STATEMENT: a deal whose planned work changed (finished, rescheduled)
+ * gets its next activity recomputed under its row lock.
+ */
+Datum
+sb_activity_after_update(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	TupleTableSlot *os,
+			   *ns;
+	Touched		t;
+
+	check_stmt_trigger(fcinfo, "sb_activity_after_update", true, true);
+	sb_catalog();
+	desc = RelationGetDescr(td->tg_relation);
+	touched_init(&t);
+	os = transition_slot(td->tg_oldtable, desc);
+	ns = transition_slot(td->tg_newtable, desc);
+	for (;;)
+	{
+		bool		go = tuplestore_gettupleslot(td->tg_oldtable, true, false, os);
+		bool		gn = tuplestore_gettupleslot(td->tg_newtable, true, false, ns);
+		ActRow		o,
+					nw;
+
+		if (!go || !gn)
+			break;
+		act_row(os, &o);
+		act_row(ns, &nw);
+		if ((o.status == 'p' || nw.status == 'p') &&
+			(o.status != nw.status || o.due != nw.due || o.deal_id != nw.deal_id))
+		{
+			touch(&t, o.deal_id, false, 0, 0);
+			if (nw.deal_id != o.deal_id)
+				touch(&t, nw.deal_id, false, 0, 0);
+		}
+	}
+	ExecDropSingleTupleTableSlot(os);
+	ExecDropSingleTupleTableSlot(ns);
+	if (!t.all_protocol)
+		recompute_deals(&t);
+	return PointerGetDatum(NULL);
+}
+
+/* AFTER DELETE ON activity REFERENCING OLD TABLE FOR EACH STATEMENT */
+Datum
+sb_activity_after_delete(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleTableSlot *os;
+	Touched		t;
+
+	check_stmt_trigger(fcinfo, "sb_activity_after_delete", true, false);
+	sb_catalog();
+	touched_init(&t);
+	os = transition_slot(td->tg_oldtable, RelationGetDescr(td->tg_relation));
+	while (tuplestore_gettupleslot(td->tg_oldtable, true, false, os))
+	{
+		ActRow		o;
+
+		act_row(os, &o);
+		if (o.status == 'p')
+			touch(&t, o.deal_id, false, 0, 0);
+	}
+	ExecDropSingleTupleTableSlot(os);
+	if (!t.all_protocol)
+		recompute_deals(&t);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * For the API functions, which hold the deal's row lock: bring next_due of
+ * one deal up to date (an UPDATE only when it changed).
+ */
+void
+sb_refresh_next_due(int64 deal_id)
+{
+	Relation	rel = table_open(sb_cat.deal, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap;
+	SbDealRow	deal;
+	int64		aid = 0;
+	TimestampTz due = 0;
+	bool		has,
+				found;
+
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, snap, slot);
+	UnregisterSnapshot(snap);
+	if (found)
+		sb_deal_from_slot(slot, &deal);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	if (!found || deal.status != 'o')
+		return;
+	has = sb_next_planned(deal_id, &aid, &due);
+	if (has == deal.has_next && (!has || (aid == deal.next_activity_id && due == deal.next_due)))
+		return;
+	{
+		Datum		values[3] = {Int64GetDatum(deal_id), TimestampTzGetDatum(due), Int64GetDatum(aid)};
+		char		nulls[3] = {' ', has ? ' ' : 'n', has ? ' ' : 'n'};
+
+		exec_derived(&q_set_next, values, nulls);
+	}
+}
+
+/* ------------------------------------------------------------------
+ * The API: plan_activity, complete_activity, cancel_activity
+ * ------------------------------------------------------------------ */
+static SbQuery q_insert_activity = {
+	"INSERT INTO salesboard.activity (deal_id, kind, subject, due_at, all_day, assignee_id, "
+	"created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+	8, {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, BOOLOID, INT8OID, TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+static SbQuery q_finish_activity = {
+	"UPDATE salesboard.activity SET status = $2, result = $3, done_at = $4 "
+	"WHERE id = $1 AND status = 'planned'",
+	4, {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, NULL
+};
+
+/*
+ * Plan an activity on a locked, open deal; for the API functions. Checks
+ * kind, subject, assignee and the due moment against `at`; returns the id.
+ */
+int64
+sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
+				   TimestampTz due, bool all_day, int64 assignee_id, TimestampTz at)
+{
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const SbEmployee *owner = sb_employee(deal->owner_id);
+	int64		me = sb_current_employee();
+	bool		isnull;
+
+	if (kind == NULL || !valid_kind(kind))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("activity kind \"%s\" is not known", kind ? kind : "(null)"),
+				 errhint("Use 'interaction' (with the client) or 'task' (internal work).")));
+	if (sb_blank(subject))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("the activity planned on deal " INT64_FORMAT " needs a subject", deal->id),
+				 errhint("Say what is to be done, e.g. 'Call to agree the proposal'.")));
+	if (assignee_id != 0 && sb_employee(assignee_id) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("assignee " INT64_FORMAT " does not exist", assignee_id),
+				 errhint("Pass the id of a row of salesboard.employee, or NULL for the deal's owner.")));
+	if (owner == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("owner " INT64_FORMAT " of deal " INT64_FORMAT " does not exist", deal->owner_id, deal->id),
+				 errhint("Run salesboard.verify() to find damaged rows.")));
+	check_not_in_past(sb_effective_due(due, all_day, owner->tz), at, deal->id);
+
+	values[0] = Int64GetDatum(deal->id);
+	values[1] = CStringGetTextDatum(kind);
+	values[2] = CStringGetTextDatum(subject);
+	values[3] = TimestampTzGetDatum(due);
+	values[4] = BoolGetDatum(all_day);
+	values[5] = Int64GetDatum(assignee_id);
+	nulls[5] = assignee_id != 0 ? ' ' : 'n';
+	values[6] = TimestampTzGetDatum(at);
+	values[7] = Int64GetDatum(me);
+	nulls[7] = me != 0 ? ' ' : 'n';
+	if (sb_exec(&q_insert_activity, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "salesboard: inserting an activity returned no row");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Finish (done/cancelled) one planned activity; for the API functions. */
+void
+sb_finish_activity(int64 act_id, bool done, const char *result, TimestampTz at)
+{
+	Datum		values[4];
+
+	values[0] = Int64GetDatum(act_id);
+	values[1] = CStringGetTextDatum(done ? "done" : "cancelled");
+	values[2] = CStringGetTextDatum(result);
+	values[3] = TimestampTzGetDatum(at);
+	sb_exec(&q_finish_activity, values, NULL, false, 0);
+}
+
+/* salesboard.plan_activity(deal_id, due, subject, kind, all_day, assignee_id, at) */
+Datum
+sb_plan_activity(PG_FUNCTION_ARGS)
+{
+	int64		deal_id,
+				act_id = 0;
+	TimestampTz due,
+				at;
+	char	   *subject,
+			   *kind;
+	bool		all_day;
+	int64		assignee;
+	SbDealRow	deal;
+	SbProtocol	saved = sb_protocol;
+
+	sb_require_arg(fcinfo, 0, "deal_id");
+	sb_require_arg(fcinfo, 1, "due");
+	sb_require_arg(fcinfo, 2, "subject");
+	sb_require_arg(fcinfo, 3, "kind");
+	sb_require_arg(fcinfo, 4, "all_day");
+	sb_require_arg(fcinfo, 6, "at");
+	deal_id = PG_GETARG_INT64(0);
+	due = PG_GETARG_TIMESTAMPTZ(1);
+	subject = sb_text_arg(fcinfo, 2);
+	kind = sb_text_arg(fcinfo, 3);
+	all_day = PG_GETARG_BOOL(4);
+	assignee = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
+	at = PG_GETARG_TIMESTAMPTZ(6);
+	sb_check_at(at);
+
+	sb_open_deal_for_change(deal_id, &deal);
+	if (deal.status != 'o')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_DEAL_CLOSED),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is %s: no activities can be planned on it",
+						deal_id, deal.title, deal.status == 'w' ? "won" : "lost"),
+				 errhint("Reopen it first with salesboard.reopen_deal().")));
+
+	SPI_connect();
+	sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
+	PG_TRY();
+	{
+		act_id = sb_insert_activity(&deal, kind, subject, due, all_day, assignee, at);
+		sb_refresh_next_due(deal_id);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_INT64(act_id);
+}
+
+/* Read an activity's deal and status, as the newest data shows them. */
+static bool
+fetch_activity(int64 act_id, int64 *deal_id, char *status)
+{
+	Relation	rel = table_open(sb_cat.activity, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	bool		found,
+				isnull;
+
+	found = sb_fetch_by_id(rel, sb_cat.activity_pkey, act_id, snap, slot);
+	if (found)
+	{
+		*deal_id = sb_slot_int8(slot, ATT(ACT_DEAL_ID), &isnull);
+		*status = sb_slot_code(slot, ATT(ACT_STATUS));
+	}
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return found;
+}
+
+static void
+finish_api(FunctionCallInfo fcinfo, bool done)
+{
+	int64		act_id,
+				deal_id = 0;
+	char	   *result;
+	TimestampTz at;
+	char		status = '\0';
+	SbDealRow	deal;
+	SbProtocol	saved = sb_protocol;
+
+	sb_require_arg(fcinfo, 0, "activity_id");
+	sb_require_arg(fcinfo, 1, done ? "result" : "reason");
+	sb_require_arg(fcinfo, 2, "at");
+	act_id = PG_GETARG_INT64(0);
+	result = sb_text_arg(fcinfo, 1);
+	at = PG_GETARG_TIMESTAMPTZ(2);
+	sb_check_at(at);
+	sb_catalog();
+
+	if (!fetch_activity(act_id, &deal_id, &status) || !sb_deal_visible(deal_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_ACTIVITY),
+				 errmsg("activity " INT64_FORMAT " does not exist or is not visible to you", act_id),
+				 errhint("Pass the id of a planned activity of one of your deals.")));
+	sb_open_deal_for_change(deal_id, &deal);
+	/* under the deal's lock, the activity's state is final */
+	(void) fetch_activity(act_id, &deal_id, &status);
+	if (status != 'p')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_ACTIVITY_NOT_PLANNED),
+				 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " is already %s",
+						act_id, deal_id, status == 'd' ? "done" : "cancelled"),
+				 errhint("Only planned activities can be completed or cancelled; plan a new one with salesboard.plan_activity().")));
+	if (sb_blank(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_RESULT_REQUIRED),
+				 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " needs a %s", act_id, deal_id,
+						done ? "result" : "reason for cancelling"),
+				 errhint("Write what came of it, e.g. 'Client asked for a proposal by Friday'.")));
+
+	SPI_connect();
+	sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
+	PG_TRY();
+	{
+		sb_finish_activity(act_id, done, result, at);
+		sb_refresh_next_due(deal_id);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/* salesboard.complete_activity(activity_id, result, at) */
+Datum
+sb_complete_activity(PG_FUNCTION_ARGS)
+{
+	finish_api(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* salesboard.cancel_activity(activity_id, reason, at) */
+Datum
+sb_cancel_activity(PG_FUNCTION_ARGS)
+{
+	finish_api(fcinfo, false);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,1009 @@
+/*
+ * catalog.c: shared look-ups, resolved once and invalidated properly.
+ *
+ * Owns:
+ *  - the OIDs of the extension's relations, indexes and roles, and the
+ *    attribute numbers of deal and activity (resolved by name once per
+ *    backend, never per row);
+ *  - the backend caches of stages, employees (with their pg_tz) and
+ *    departments. Configuration tables carry a statement trigger
+ *    (sb_config_changed_trigger) that sends a relcache invalidation for the
+ *    table, so every backend drops its copy at its next transaction or
+ *    command boundary; an abort undoes a cache built from rolled-back rows
+ *    the same way. Entries handed out stay valid until the end of the
+ *    transaction: a dropped cache generation is freed only then;
+ *  - direct index access by key (a deal, the next planned activity, the
+ *    row lock on a deal) for the hot paths, and the cache of kept SPI plans.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "salesboard.h"
+
+PG_FUNCTION_INFO_V1(sb_config_changed_trigger);
+
+SbCatalog	sb_cat;
+
+static const char *const deal_cols[DEAL_NCOLS] = {
+	"id", "pipeline_id", "stage_id", "owner_id", "title", "client_id",
+	"service_type_id", "amount", "currency", "priority", "status",
+	"next_due", "next_activity_id", "stage_entered_at", "created_at",
+	"created_by", "closed_at", "lost_reason_id"
+};
+
+static const char *const act_cols[ACT_NCOLS] = {
+	"id", "deal_id", "kind", "subject", "due_at", "all_day", "due_date",
+	"assignee_id", "status", "result", "done_at", "created_at", "created_by"
+};
+
+/* ------------------------------------------------------------------
+ * Relation and role OIDs
+ * ------------------------------------------------------------------ */
+static Oid
+rel_oid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, sb_cat.nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("relation salesboard.%s does not exist", name),
+				 errhint("The salesboard extension is damaged; reinstall it with DROP EXTENSION and CREATE EXTENSION.")));
+	return relid;
+}
+
+static void
+resolve_atts(Oid relid, const char *const *names, AttrNumber *atts, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		atts[i] = get_attnum(relid, names[i]);
+		if (atts[i] == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							names[i], get_rel_name(relid)),
+					 errhint("The salesboard extension is damaged; reinstall it.")));
+	}
+}
+
+/* Make sb_cat valid: the relation, index and role OIDs of this database. */
+void
+sb_catalog(void)
+{
+	HeapTuple	tp;
+
+	if (sb_cat.valid)
+		return;
+	sb_cat.nsp = get_namespace_oid("salesboard", true);
+	if (!OidIsValid(sb_cat.nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"salesboard\" does not exist"),
+				 errhint("Run CREATE EXTENSION salesboard first.")));
+	sb_cat.deal = rel_oid("deal");
+	sb_cat.deal_pkey = rel_oid("deal_pkey");
+	sb_cat.deal_board_idx = rel_oid("deal_board_idx");
+	sb_cat.deal_closed_idx = rel_oid("deal_closed_idx");
+	sb_cat.activity = rel_oid("activity");
+	sb_cat.activity_pkey = rel_oid("activity_pkey");
+	sb_cat.activity_planned_idx = rel_oid("activity_planned_idx");
+	sb_cat.stage = rel_oid("stage");
+	sb_cat.employee = rel_oid("employee");
+	sb_cat.department = rel_oid("department");
+	sb_cat.client = rel_oid("client");
+	sb_cat.client_pkey = rel_oid("client_pkey");
+	sb_cat.service_type = rel_oid("service_type");
+	sb_cat.service_type_pkey = rel_oid("service_type_pkey");
+	sb_cat.tag = rel_oid("tag");
+	sb_cat.tag_name_key = rel_oid("tag_name_key");
+	sb_cat.deal_tag = rel_oid("deal_tag");
+	sb_cat.deal_tag_pkey = rel_oid("deal_tag_pkey");
+	sb_cat.stage_history = rel_oid("stage_history");
+	sb_cat.history_request_key = rel_oid("stage_history_request_id_key");
+	sb_cat.lost_reason = rel_oid("lost_reason");
+	sb_cat.lost_reason_pkey = rel_oid("lost_reason_pkey");
+	sb_cat.role_user = get_role_oid("salesboard_user", true);
+	sb_cat.role_admin = get_role_oid("salesboard_admin", true);
+	sb_cat.role_app = get_role_oid("salesboard_app", true);
+	resolve_atts(sb_cat.deal, deal_cols, sb_cat.deal_att, DEAL_NCOLS);
+	resolve_atts(sb_cat.activity, act_cols, sb_cat.act_att, ACT_NCOLS);
+	sb_cat.hist_deal_id = get_attnum(sb_cat.stage_history, "deal_id");
+	sb_cat.hist_event = get_attnum(sb_cat.stage_history, "event");
+	sb_cat.hist_to_stage_id = get_attnum(sb_cat.stage_history, "to_stage_id");
+
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(sb_cat.deal));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", sb_cat.deal);
+	sb_cat.owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+
+	sb_cat.valid = true;
+}
+
+/* ------------------------------------------------------------------
+ * Configuration caches
+ * ------------------------------------------------------------------ */
+typedef struct StageEntry
+{
+	int64		id;
+	SbStage		st;
+} StageEntry;
+
+typedef struct EmployeeEntry
+{
+	int64		id;
+	SbEmployee	emp;
+	char	   *role_name;
+} EmployeeEntry;
+
+typedef struct RoleEntry
+{
+	NameData	role;
+	int64		employee_id;
+} RoleEntry;
+
+typedef struct DeptEntry
+{
+	int64		id;
+	int64		parent_id;
+	int64		head_id;
+	int			nmembers;
+	int			maxmembers;
+	int64	   *members;
+} DeptEntry;
+
+typedef struct ConfigCache
+{
+	MemoryContext cxt;
+	HTAB	   *stages;
+	HTAB	   *employees;
+	HTAB	   *roles;
+	HTAB	   *depts;
+} ConfigCache;
+
+static ConfigCache cache_stage;		/* stages */
+static ConfigCache cache_people;	/* employees, roles, departments */
+static List *retired_cxts = NIL;	/* dropped generations, freed at xact end */
+static Oid	stage_cache_relid = InvalidOid;	/* relations the caches came from */
+static Oid	employee_cache_relid = InvalidOid;
+static Oid	department_cache_relid = InvalidOid;
+static uint64 people_generation = 1;
+
+static void
+retire(ConfigCache *c)
+{
+	if (c == &cache_people)
+		people_generation++;
+	if (c->cxt != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		retired_cxts = lappend(retired_cxts, c->cxt);
+		MemoryContextSwitchTo(old);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/* At the end of a transaction: free the cache generations dropped in it. */
+void
+sb_catalog_xact_end(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, retired_cxts)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(retired_cxts);
+	retired_cxts = NIL;
+}
+
+/*
+ * The relcache callback: a change to one of our relations (DDL, or the
+ * invalidation our statement triggers send after data changes) drops what
+ * we derived from it.
+ */
+static void
+relcache_cb(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid))
+	{
+		sb_cat.valid = false;
+		retire(&cache_stage);
+		retire(&cache_people);
+		return;
+	}
+	if (relid == stage_cache_relid)
+		retire(&cache_stage);
+	if (relid == employee_cache_relid || relid == department_cache_relid)
+		retire(&cache_people);
+	if (sb_cat.valid &&
+		(relid == sb_cat.deal || relid == sb_cat.activity ||
+		 relid == sb_cat.stage_history || relid == sb_cat.tag ||
+		 relid == sb_cat.deal_tag || relid == sb_cat.client ||
+		 relid == sb_cat.service_type || relid == sb_cat.lost_reason ||
+		 relid == sb_cat.stage || relid == sb_cat.employee ||
+		 relid == sb_cat.department))
+		sb_cat.valid = false;
+}
+
+void
+sb_catalog_init(void)
+{
+	CacheRegisterRelcacheCallback(relcache_cb, (Datum) 0);
+}
+
+/* Bumped whenever the employee cache is dropped (identity.c caches by it). */
+uint64
+sb_people_generation(void)
+{
+	return people_generation;
+}
+
+/* Run a read-only query as the extension owner; the caller iterates SPI_tuptable. */
+static void
+owner_query(const char *sql)
+{
+	SbUserCtx	uctx;
+	int			rc;
+
+	sb_become_owner(&uctx);
+	rc = SPI_execute(sql, true, 0);
+	sb_restore_user(&uctx);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "salesboard: cache query failed: %s", SPI_result_code_string(rc));
+}
+
+static int64
+spi_int8(int row, int col, bool *isnull)
+{
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+static char *
+spi_text(int row, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	char	   *s;
+	MemoryContext old;
+
+	if (isnull)
+		return NULL;
+	old = MemoryContextSwitchTo(cxt);
+	s = TextDatumGetCString(d);
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+static void
+load_stages(void)
+{
+	ConfigCache *c = &cache_stage;
+	HASHCTL		ctl;
+	uint64		i;
+
+	sb_catalog();
+	stage_cache_relid = sb_cat.stage;
+	c->cxt = AllocSetContextCreate(CacheMemoryContext, "salesboard stages",
+								   ALLOCSET_SMALL_SIZES);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(StageEntry);
+	ctl.hcxt = c->cxt;
+
+	SPI_connect();
+	owner_query("SELECT id, pipeline_id, kind, position, coalesce(rot_days, 0), "
+				"probability::float8, name, "
+				"row_number() OVER (PARTITION BY pipeline_id ORDER BY "
+				"CASE kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END, position, id)::int4 "
+				"FROM salesboard.stage");
+	c->stages = hash_create("salesboard stages", Max(SPI_processed, 16), &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = spi_int8(i, 1, &isnull);
+		StageEntry *e = hash_search(c->stages, &id, HASH_ENTER, NULL);
+		char	   *kind = spi_text(i, 3, CurrentMemoryContext);
+
+		e->st.id = id;
+		e->st.pipeline_id = spi_int8(i, 2, &isnull);
+		e->st.kind = kind[0];
+		e->st.position = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
+		e->st.rot_days = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5, &isnull));
+		e->st.probability = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 6, &isnull));
+		e->st.name = spi_text(i, 7, c->cxt);
+		e->st.column = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 8, &isnull));
+	}
+	SPI_finish();
+}
+
+static void
+load_people(void)
+{
+	ConfigCache *c = &cache_people;
+	HASHCTL		ctl;
+	uint64		i;
+
+	sb_catalog();
+	employee_cache_relid = sb_cat.employee;
+	department_cache_relid = sb_cat.department;
+	c->cxt = AllocSetContextCreate(CacheMemoryContext, "salesboard employees",
+								   ALLOCSET_DEFAULT_SIZES);
+	SPI_connect();
+
+	owner_query("SELECT id, coalesce(parent_id, 0), coalesce(head_id, 0) FROM salesboard.department");
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(DeptEntry);
+	ctl.hcxt = c->cxt;
+	c->depts = hash_create("salesboard departments", Max(SPI_processed, 16), &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = spi_int8(i, 1, &isnull);
+		DeptEntry  *d = hash_search(c->depts, &id, HASH_ENTER, NULL);
+
+		d->parent_id = spi_int8(i, 2, &isnull);
+		d->head_id = spi_int8(i, 3, &isnull);
+		d->nmembers = d->maxmembers = 0;
+		d->members = NULL;
+	}
+
+	owner_query("SELECT id, coalesce(department_id, 0), time_zone, name, role_name::text "
+				"FROM salesboard.employee ORDER BY id");
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(EmployeeEntry);
+	c->employees = hash_create("salesboard employees", Max(SPI_processed, 16), &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(RoleEntry);
+	c->roles = hash_create("salesboard employee roles", 64, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = spi_int8(i, 1, &isnull);
+		EmployeeEntry *e = hash_search(c->employees, &id, HASH_ENTER, NULL);
+		DeptEntry  *d;
+
+		e->emp.id = id;
+		e->emp.department_id = spi_int8(i, 2, &isnull);
+		e->emp.time_zone = spi_text(i, 3, c->cxt);
+		e->emp.tz = NULL;		/* resolved on first use */
+		e->emp.name = spi_text(i, 4, c->cxt);
+		e->role_name = spi_text(i, 5, c->cxt);
+		if (e->role_name != NULL && strlen(e->role_name) < NAMEDATALEN)
+		{
+			RoleEntry  *r = hash_search(c->roles, e->role_name, HASH_ENTER, NULL);
+
+			r->employee_id = id;
+		}
+		if (e->emp.department_id != 0 &&
+			(d = hash_search(c->depts, &e->emp.department_id, HASH_FIND, NULL)) != NULL)
+		{
+			if (d->nmembers == d->maxmembers)
+			{
+				d->maxmembers = Max(8, d->maxmembers * 2);
+				d->members = d->members == NULL
+					? MemoryContextAlloc(c->cxt, sizeof(int64) * d->maxmembers)
+					: repalloc(d->members, sizeof(int64) * d->maxmembers);
+			}
+			d->members[d->nmembers++] = id;
+		}
+	}
+	SPI_finish();
+}
+
+const SbStage *
+sb_stage(int64 id)
+{
+	StageEntry *e;
+	int			attempt;
+
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		if (cache_stage.stages == NULL)
+			load_stages();
+		e = hash_search(cache_stage.stages, &id, HASH_FIND, NULL);
+		if (e != NULL)
+			return &e->st;
+		/* maybe committed after our cache was built: reload once */
+		retire(&cache_stage);
+	}
+	return NULL;
+}
+
+/* The won ('w') or lost ('l') stage of a pipeline, or NULL. */
+const SbStage *
+sb_terminal_stage(int64 pipeline_id, char kind)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	const SbStage *found = NULL;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (e->st.pipeline_id == pipeline_id && e->st.kind == kind)
+			found = &e->st;
+	}
+	return found;
+}
+
+static int
+cmp_stage_column(const void *a, const void *b)
+{
+	const SbStage *x = *(const SbStage *const *) a;
+	const SbStage *y = *(const SbStage *const *) b;
+
+	return x->column - y->column;
+}
+
+/* The stages of a pipeline in board-column order; palloc'd array. */
+const SbStage **
+sb_pipeline_stages(int64 pipeline_id, int *n)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	const SbStage **out;
+	int			count = 0;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	out = palloc(sizeof(SbStage *) * (hash_get_num_entries(cache_stage.stages) + 1));
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (e->st.pipeline_id == pipeline_id)
+			out[count++] = &e->st;
+	qsort(out, count, sizeof(SbStage *), cmp_stage_column);
+	*n = count;
+	return out;
+}
+
+/* The pipeline with the smallest id that has stages, or -1. */
+int64
+sb_first_pipeline(void)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	int64		first = -1;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (first == -1 || e->st.pipeline_id < first)
+			first = e->st.pipeline_id;
+	return first;
+}
+
+const SbEmployee *
+sb_employee(int64 id)
+{
+	EmployeeEntry *e;
+	int			attempt;
+
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		if (cache_people.employees == NULL)
+			load_people();
+		e = hash_search(cache_people.employees, &id, HASH_FIND, NULL);
+		if (e != NULL)
+		{
+			if (e->emp.tz == NULL)
+				e->emp.tz = sb_tz_lookup(e->emp.time_zone);
+			return &e->emp;
+		}
+		retire(&cache_people);
+	}
+	return NULL;
+}
+
+int64
+sb_employee_by_role(const char *rolname)
+{
+	RoleEntry  *r;
+
+	if (rolname == NULL || strlen(rolname) >= NAMEDATALEN)
+		return 0;
+	if (cache_people.roles == NULL)
+		load_people();
+	r = hash_search(cache_people.roles, rolname, HASH_FIND, NULL);
+	return r != NULL ? r->employee_id : 0;
+}
+
+/* True when employee_id works in a department whose chain of parents includes one headed by head_id. */
+bool
+sb_is_head_over(int64 head_id, int64 employee_id)
+{
+	const SbEmployee *emp = sb_employee(employee_id);
+	int64		dept;
+	int			depth = 0;
+
+	if (emp == NULL)
+		return false;
+	dept = emp->department_id;
+	while (dept != 0 && depth++ < 10000)
+	{
+		DeptEntry  *d = hash_search(cache_people.depts, &dept, HASH_FIND, NULL);
+
+		if (d == NULL)
+			break;
+		if (d->head_id == head_id)
+			return true;
+		dept = d->parent_id;
+	}
+	return false;
+}
+
+/*
+ * Every employee in the departments headed by head_id and all departments
+ * below them, plus head_id itself; palloc'd, sorted by id.
+ */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+int64 *
+sb_subtree_employees(int64 head_id, int *n)
+{
+	HASH_SEQ_STATUS seq;
+	DeptEntry  *d;
+	int64	   *depts;
+	int			ndepts = 0,
+				maxdepts,
+				i,
+				pos;
+	int64	   *result;
+	int			nresult = 0,
+				maxresult = 16;
+	bool		grew = true;
+
+	if (cache_people.depts == NULL)
+		load_people();
+	maxdepts = hash_get_num_entries(cache_people.depts) + 1;
+	depts = palloc(sizeof(int64) * maxdepts);
+
+	/* departments headed by head_id, then their descendants */
+	hash_seq_init(&seq, cache_people.depts);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		if (d->head_id == head_id)
+			depts[ndepts++] = d->id;
+	while (grew)
+	{
+		grew = false;
+		hash_seq_init(&seq, cache_people.depts);
+		while ((d = hash_seq_search(&seq)) != NULL)
+		{
+			bool		have = false,
+						parent_in = false;
+
+			for (i = 0; i < ndepts; i++)
+			{
+				if (depts[i] == d->id)
+					have = true;
+				if (depts[i] == d->parent_id)
+					parent_in = true;
+			}
+			if (!have && parent_in && ndepts < maxdepts)
+			{
+				depts[ndepts++] = d->id;
+				grew = true;
+			}
+		}
+	}
+
+	result = palloc(sizeof(int64) * maxresult);
+	result[nresult++] = head_id;
+	for (i = 0; i < ndepts; i++)
+	{
+		d = hash_search(cache_people.depts, &depts[i], HASH_FIND, NULL);
+		if (d == NULL)
+			continue;
+		for (pos = 0; pos < d->nmembers; pos++)
+		{
+			if (nresult == maxresult)
+			{
+				maxresult *= 2;
+				result = repalloc(result, sizeof(int64) * maxresult);
+			}
+			result[nresult++] = d->members[pos];
+		}
+	}
+	qsort(result, nresult, sizeof(int64), cmp_int64);
+	/* unique */
+	pos = 0;
+	for (i = 0; i < nresult; i++)
+		if (i == 0 || result[i] != result[pos - 1])
+			result[pos++] = result[i];
+	*n = pos;
+	pfree(depts);
+	return result;
+}
+
+/*
+ * AFTER ... FOR EACH STATEMENT on stage, employee and department: tell
+ * every backend (this one included) to drop its cached copy.
+ */
+Datum
+sb_config_changed_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_config_changed_trigger must be fired AFTER ... FOR EACH STATEMENT"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------
+ * Direct access by key
+ * ------------------------------------------------------------------ */
+
+/*
+ * Fetch the row of rel whose unique bigint index indexoid has key id, as
+ * seen by snap, into slot. Bypasses SQL, and so row-level security: the
+ * callers decide what the session may see.
+ */
+bool
+sb_fetch_by_id(Relation rel, Oid indexoid, int64 id, Snapshot snap,
+			   TupleTableSlot *slot)
+{
+	Relation	idx = index_open(indexoid, AccessShareLock);
+	IndexScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	index_close(idx, NoLock);
+	return found;
+}
+
+int64
+sb_slot_int8(TupleTableSlot *slot, AttrNumber att, bool *isnull)
+{
+	Datum		d = slot_getattr(slot, att, isnull);
+
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * The planned activity of a deal with the smallest (due_at, id), as the
+ * newest committed data and this transaction's own changes show it: a
+ * derived column must follow reality, not an old snapshot. Reads the
+ * partial index activity_planned_idx (deal_id, due_at, id) and stops at
+ * the first row that is still planned.
+ */
+bool
+sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
+{
+	Relation	rel,
+				idx;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	Snapshot	snap;
+	bool		found = false;
+
+	sb_catalog();
+	rel = table_open(sb_cat.activity, AccessShareLock);
+	idx = index_open(sb_cat.activity_planned_idx, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(deal_id));
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		st = slot_getattr(slot, sb_cat.act_att[ACT_STATUS], &isnull);
+		text	   *t;
+
+		if (isnull)
+			continue;
+		t = DatumGetTextPP(st);
+		if (VARSIZE_ANY_EXHDR(t) != 7 || memcmp(VARDATA_ANY(t), "planned", 7) != 0)
+			continue;
+		*act_id = DatumGetInt64(slot_getattr(slot, sb_cat.act_att[ACT_ID], &isnull));
+		*due = DatumGetTimestampTz(slot_getattr(slot, sb_cat.act_att[ACT_DUE_AT], &isnull));
+		found = true;
+		break;
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
+ * Take the row lock of deal id (FOR UPDATE strength: it also waits for and
+ * blocks the FOR KEY SHARE locks that inserts of activities take through
+ * their foreign key) and return its newest version in slot. False when the
+ * deal does not exist. Under REPEATABLE READ a deal changed since the
+ * transaction's snapshot is a serialization failure, as with SELECT ... FOR
+ * UPDATE.
+ */
+bool
+sb_lock_deal(Relation rel, int64 id, TupleTableSlot *slot)
+{
+	Snapshot	snap;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	bool		found;
+	int			flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+
+	snap = RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot);
+	if (found)
+	{
+		ItemPointerData tid = slot->tts_tid;
+
+		res = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(false),
+							   LockTupleExclusive, LockWaitBlock, flags, &tmfd);
+		switch (res)
+		{
+			case TM_Ok:
+			case TM_SelfModified:
+				break;
+			case TM_Deleted:
+				found = false;
+				break;
+			case TM_Updated:
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update of deal " INT64_FORMAT, id),
+						 errhint("Retry the transaction.")));
+				break;
+			default:
+				elog(ERROR, "unexpected table_tuple_lock status %d for deal " INT64_FORMAT, (int) res, id);
+		}
+	}
+	UnregisterSnapshot(snap);
+	return found;
+}
+
+/* Read the columns of a deal row that the C code uses. */
+void
+sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d)
+{
+	const AttrNumber *a = sb_cat.deal_att;
+	bool		isnull;
+	Datum		v;
+
+	slot_getallattrs(slot);
+	d->id = sb_slot_int8(slot, a[DEAL_ID], &isnull);
+	d->pipeline_id = sb_slot_int8(slot, a[DEAL_PIPELINE_ID], &isnull);
+	d->stage_id = sb_slot_int8(slot, a[DEAL_STAGE_ID], &isnull);
+	d->owner_id = sb_slot_int8(slot, a[DEAL_OWNER_ID], &isnull);
+	d->client_id = sb_slot_int8(slot, a[DEAL_CLIENT_ID], &isnull);
+	d->service_type_id = sb_slot_int8(slot, a[DEAL_SERVICE_TYPE_ID], &isnull);
+	d->next_activity_id = sb_slot_int8(slot, a[DEAL_NEXT_ACTIVITY_ID], &isnull);
+	v = slot_getattr(slot, a[DEAL_NEXT_DUE], &isnull);
+	d->has_next = !isnull;
+	d->next_due = isnull ? 0 : DatumGetTimestampTz(v);
+	v = slot_getattr(slot, a[DEAL_STATUS], &isnull);
+	d->status = sb_text_code(v, isnull);
+	v = slot_getattr(slot, a[DEAL_PRIORITY], &isnull);
+	d->priority = !isnull && DatumGetBool(v);
+	v = slot_getattr(slot, a[DEAL_AMOUNT], &d->amount_null);
+	d->amount = d->amount_null ? (Datum) 0 : datumCopy(v, false, -1);
+	v = slot_getattr(slot, a[DEAL_CURRENCY], &d->currency_null);
+	d->currency = d->currency_null ? (Datum) 0 : datumCopy(v, false, -1);
+	v = slot_getattr(slot, a[DEAL_TITLE], &isnull);
+	d->title = isnull ? pstrdup("") : TextDatumGetCString(v);
+	v = slot_getattr(slot, a[DEAL_STAGE_ENTERED_AT], &isnull);
+	d->stage_entered_at = isnull ? 0 : DatumGetTimestampTz(v);
+	v = slot_getattr(slot, a[DEAL_CLOSED_AT], &isnull);
+	d->closed = !isnull;
+	d->closed_at = isnull ? 0 : DatumGetTimestampTz(v);
+}
+
+static void
+deal_not_found(int64 id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_UNKNOWN_DEAL),
+			 errmsg("deal " INT64_FORMAT " does not exist or is not visible to you", id),
+			 errhint("Pass the id of one of your deals (salesboard.board() or salesboard.deal_list() show them).")));
+}
+
+/* Does the deal exist, and may the session see it? */
+bool
+sb_deal_visible(int64 id)
+{
+	Relation	rel;
+	TupleTableSlot *slot;
+	Snapshot	snap;
+	bool		found,
+				isnull;
+
+	sb_catalog();
+	rel = table_open(sb_cat.deal, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot) &&
+		sb_can_access_owner(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
+ * The first step of every API call that changes a deal: check that the
+ * session may see it, take its row lock, and read its newest version.
+ * Unknown and invisible deals get the same error, so ids of other
+ * people's deals reveal nothing.
+ */
+void
+sb_open_deal_for_change(int64 id, SbDealRow *d)
+{
+	Relation	rel;
+	TupleTableSlot *slot;
+	Snapshot	snap;
+	bool		found;
+	bool		isnull;
+
+	sb_catalog();
+	rel = table_open(sb_cat.deal, RowShareLock);
+	slot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot);
+	UnregisterSnapshot(snap);
+	if (!found ||
+		!sb_can_access_owner(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull)))
+		deal_not_found(id);
+	if (!sb_lock_deal(rel, id, slot))
+		deal_not_found(id);
+	sb_deal_from_slot(slot, d);
+	if (!sb_can_access_owner(d->owner_id))
+		deal_not_found(id);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+}
+
+/* ------------------------------------------------------------------
+ * Kept SPI plans
+ * ------------------------------------------------------------------ */
+void *
+sb_plan(SbQuery *q)
+{
+	if (q->plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(q->sql, q->nargs, q->argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "salesboard: SPI_prepare failed for \"%s\": %s",
+				 q->sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		q->plan = p;
+	}
+	return q->plan;
+}
+
+/* Execute a kept plan as the extension owner; returns the SPI result code. */
+int
+sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count)
+{
+	SbUserCtx	uctx;
+	volatile int rc = 0;
+	void	   *plan = sb_plan(q);
+
+	sb_become_owner(&uctx);
+	PG_TRY();
+	{
+		rc = SPI_execute_plan((SPIPlanPtr) plan, values, nulls, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		sb_restore_user(&uctx);
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "salesboard: SPI_execute_plan failed for \"%s\": %s",
+			 q->sql, SPI_result_code_string(rc));
+	return rc;
+}
+
+/* Do two versions of a row differ in one column? */
+bool
+sb_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, AttrNumber att)
+{
+	bool		na,
+				nb;
+	Datum		va = heap_getattr(a, att, desc, &na);
+	Datum		vb = heap_getattr(b, att, desc, &nb);
+	Form_pg_attribute f = TupleDescAttr(desc, att - 1);
+
+	if (na || nb)
+		return na != nb;
+	return !datumIsEqual(va, vb, f->attbyval, f->attlen);
+}
+
+/* ------------------------------------------------------------------
+ * Argument helpers
+ * ------------------------------------------------------------------ */
+void
+sb_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name),
+				 errhint("Pass a value for %s.", name)));
+}
+
+char *
+sb_text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+bool
+sb_blank(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s; s++)
+		if (!isspace((unsigned char) *s))
+			return false;
+	return true;
+}
+
+/* salesboard.can_see_deal(deal_id): row-level security of rows hanging off a deal */
+PG_FUNCTION_INFO_V1(sb_can_see_deal_sql);
+
+Datum
+sb_can_see_deal_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	if (sb_is_admin())
+		PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(sb_deal_visible(PG_GETARG_INT64(0)));
+}

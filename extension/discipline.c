@@ -1,0 +1,206 @@
+/*
+ * discipline.c: "every open deal always has a planned activity" (SPEC 3.1)
+ * and the audit of every invariant, verify().
+ *
+ * The invariant cannot hold row by row inside a transaction (a deal is
+ * created, then its first activity), so it is a DEFERRABLE INITIALLY
+ * DEFERRED constraint trigger, checked at commit. It is queued only by the
+ * events that can break it (WHEN clauses in the install script): a new open
+ * deal, a reopened deal, a planned activity finished or deleted. The check
+ * reads the newest data (not the transaction's snapshot) so that two
+ * REPEATABLE READ transactions finishing the last two activities of one
+ * deal cannot both pass; they are serialised by the deal's row lock, which
+ * every path that takes planned work away from a deal holds.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+#include "salesboard.h"
+
+PG_FUNCTION_INFO_V1(sb_planned_activity_check);
+PG_FUNCTION_INFO_V1(sb_verify);
+
+/*
+ * CONSTRAINT TRIGGER ... AFTER INSERT OR UPDATE ON deal and AFTER UPDATE OR
+ * DELETE ON activity, DEFERRABLE INITIALLY DEFERRED, FOR EACH ROW.
+ */
+Datum
+sb_planned_activity_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleTableSlot *slot;
+	Snapshot	snap;
+	HeapTuple	row;
+	bool		isnull,
+				found;
+	int64		deal_id,
+				act_id = 0;
+	SbDealRow	deal;
+	TimestampTz due;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_planned_activity_check must be fired as an AFTER ... FOR EACH ROW constraint trigger"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+	sb_catalog();
+
+	if (RelationGetRelid(td->tg_relation) == sb_cat.deal)
+	{
+		row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+		deal_id = DatumGetInt64(heap_getattr(row, sb_cat.deal_att[DEAL_ID],
+											 RelationGetDescr(td->tg_relation), &isnull));
+	}
+	else
+	{
+		row = td->tg_trigtuple;
+		deal_id = DatumGetInt64(heap_getattr(row, sb_cat.act_att[ACT_DEAL_ID],
+											 RelationGetDescr(td->tg_relation), &isnull));
+		act_id = DatumGetInt64(heap_getattr(row, sb_cat.act_att[ACT_ID],
+											RelationGetDescr(td->tg_relation), &isnull));
+	}
+
+	rel = table_open(sb_cat.deal, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, snap, slot);
+	UnregisterSnapshot(snap);
+	if (found)
+		sb_deal_from_slot(slot, &deal);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+
+	if (found && deal.status == 'o' && !sb_next_planned(deal_id, &act_id, &due))
+	{
+		if (act_id != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_NO_PLANNED_ACTIVITY),
+					 errmsg("deal " INT64_FORMAT " \"%s\" is open but has no planned activity left", deal_id, deal.title),
+					 errdetail("Activity " INT64_FORMAT " was its last planned activity. Every open deal must always have a planned interaction or task (checked at commit).", act_id),
+					 errhint("Plan the next step with salesboard.plan_activity() in the same transaction, or close the deal with salesboard.close_deal().")));
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_NO_PLANNED_ACTIVITY),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is open but has no planned activity", deal_id, deal.title),
+				 errdetail("Every open deal must always have a planned interaction or task (checked at commit)."),
+				 errhint("Plan its first step with salesboard.plan_activity() in the same transaction, or create deals with salesboard.create_deal().")));
+	}
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * verify(): one row per broken invariant, for DBAs after a load with
+ * triggers disabled (session_replication_role = replica) or any doubt.
+ * Each branch names its rule; reference.md lists them.
+ */
+static const char *const verify_sql =
+"SELECT d.id, NULL::bigint, 'open_deal_without_planned_activity', "
+"       format('deal %s %L is open in stage %s but has no planned activity', d.id, d.title, d.stage_id) "
+"  FROM salesboard.deal d "
+" WHERE d.status = 'open' AND NOT EXISTS (SELECT 1 FROM salesboard.activity a "
+"        WHERE a.deal_id = d.id AND a.status = 'planned') "
+"UNION ALL "
+"SELECT d.id, a.id, 'closed_deal_with_planned_activity', "
+"       format('deal %s is %s but activity %s is still planned', d.id, d.status, a.id) "
+"  FROM salesboard.deal d JOIN salesboard.activity a ON a.deal_id = d.id AND a.status = 'planned' "
+" WHERE d.status <> 'open' "
+"UNION ALL "
+"SELECT d.id, n.id, 'next_due_stale', "
+"       format('deal %s has next_due %s / next_activity_id %s, but its next planned activity is %s due %s', "
+"              d.id, d.next_due, d.next_activity_id, n.id, n.due_at) "
+"  FROM salesboard.deal d "
+"  LEFT JOIN LATERAL (SELECT a.id, a.due_at FROM salesboard.activity a "
+"        WHERE a.deal_id = d.id AND a.status = 'planned' ORDER BY a.due_at, a.id LIMIT 1) n ON true "
+" WHERE (d.next_due, d.next_activity_id) IS DISTINCT FROM (n.due_at, n.id) "
+"UNION ALL "
+"SELECT d.id, NULL, 'stage_missing', format('deal %s is in stage %s, which does not exist', d.id, d.stage_id) "
+"  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.stage s WHERE s.id = d.stage_id) "
+"UNION ALL "
+"SELECT d.id, NULL, 'stage_of_other_pipeline', "
+"       format('deal %s is in pipeline %s but its stage %s belongs to pipeline %s', d.id, d.pipeline_id, s.id, s.pipeline_id) "
+"  FROM salesboard.deal d JOIN salesboard.stage s ON s.id = d.stage_id WHERE s.pipeline_id <> d.pipeline_id "
+"UNION ALL "
+"SELECT d.id, NULL, 'status_differs_from_stage', "
+"       format('deal %s has status %s but its stage %s is of kind %s', d.id, d.status, s.id, s.kind) "
+"  FROM salesboard.deal d JOIN salesboard.stage s ON s.id = d.stage_id WHERE s.kind <> d.status "
+"UNION ALL "
+"SELECT d.id, NULL, 'history_missing_create', format('deal %s has no create row in stage_history', d.id) "
+"  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.stage_history h "
+"        WHERE h.deal_id = d.id AND h.event = 'create') "
+"UNION ALL "
+"SELECT d.id, NULL, 'history_last_stage_differs', "
+"       format('deal %s is in stage %s since %s, but its last history row goes to stage %s at %s', "
+"              d.id, d.stage_id, d.stage_entered_at, h.to_stage_id, h.moved_at) "
+"  FROM salesboard.deal d "
+"  JOIN LATERAL (SELECT h.to_stage_id, h.moved_at FROM salesboard.stage_history h "
+"        WHERE h.deal_id = d.id ORDER BY h.moved_at DESC, h.id DESC LIMIT 1) h ON true "
+" WHERE h.to_stage_id <> d.stage_id OR h.moved_at <> d.stage_entered_at "
+"UNION ALL "
+"SELECT h.deal_id, NULL, 'history_chain_broken', "
+"       format('history row %s of deal %s comes from stage %s, but the row before it went to stage %s', "
+"              h.id, h.deal_id, h.from_stage_id, h.prev) "
+"  FROM (SELECT h.*, lag(h.to_stage_id) OVER (PARTITION BY h.deal_id ORDER BY h.moved_at, h.id) AS prev "
+"          FROM salesboard.stage_history h) h "
+" WHERE h.event <> 'create' AND h.from_stage_id IS DISTINCT FROM h.prev "
+"UNION ALL "
+"SELECT a.deal_id, a.id, 'all_day_due_differs', "
+"       format('all-day activity %s is due %s, but the end of %s in %s is %s', "
+"              a.id, a.due_at, a.due_date, e.time_zone, salesboard.end_of_day(a.due_date, e.time_zone)) "
+"  FROM salesboard.activity a JOIN salesboard.deal d ON d.id = a.deal_id "
+"  JOIN salesboard.employee e ON e.id = d.owner_id "
+" WHERE a.all_day AND a.status = 'planned' "
+"   AND a.due_at <> salesboard.end_of_day(a.due_date, e.time_zone) "
+"UNION ALL "
+"SELECT a.deal_id, a.id, 'activity_of_missing_deal', format('activity %s belongs to deal %s, which does not exist', a.id, a.deal_id) "
+"  FROM salesboard.activity a WHERE NOT EXISTS (SELECT 1 FROM salesboard.deal d WHERE d.id = a.deal_id) "
+"UNION ALL "
+"SELECT d.id, NULL, 'owner_missing', format('deal %s belongs to employee %s, who does not exist', d.id, d.owner_id) "
+"  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.employee e WHERE e.id = d.owner_id) "
+"ORDER BY 1, 3, 2";
+
+Datum
+sb_verify(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		i;
+	SbUserCtx	uctx;
+	int			rc;
+
+	if (!sb_is_admin())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("verify() reads every deal and is for salesboard_admin members"),
+				 errhint("Ask an administrator, or GRANT salesboard_admin to your role.")));
+	InitMaterializedSRF(fcinfo, 0);
+	sb_catalog();
+	SPI_connect();
+	sb_become_owner(&uctx);
+	rc = SPI_execute(verify_sql, true, 0);
+	sb_restore_user(&uctx);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "salesboard: verify query failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+		int			c;
+
+		for (c = 0; c < 4; c++)
+			values[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

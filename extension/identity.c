@@ -1,0 +1,225 @@
+/*
+ * identity.c: who the session acts as, and what it may see (SPEC 7).
+ *
+ * Owns current_employee() (from the login role through employee.role_name,
+ * or, for a pooled application role in salesboard_app, the employee chosen
+ * with set_employee() for the rest of the transaction), the visibility rule
+ * behind the row-level security policies (an employee sees their own deals;
+ * a department head also those of every department below; an admin all),
+ * the "at other than now() is for admin/app only" rule, and the switch to
+ * the extension owner for internal reads and writes.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/rel.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+
+#include "salesboard.h"
+
+PG_FUNCTION_INFO_V1(sb_current_employee_sql);
+PG_FUNCTION_INFO_V1(sb_set_employee_sql);
+PG_FUNCTION_INFO_V1(sb_can_see_sql);
+
+/* set_employee(): valid until the end of the transaction */
+static bool acting_set = false;
+static int64 acting_employee = 0;
+
+/* role -> employee look-up, remembered per role and cache generation */
+static Oid	last_uid = InvalidOid;
+static uint64 last_generation = 0;
+static int64 last_employee = 0;
+
+void
+sb_identity_xact_end(void)
+{
+	acting_set = false;
+	acting_employee = 0;
+}
+
+/* The employee the session acts as, or 0. */
+int64
+sb_current_employee(void)
+{
+	Oid			uid;
+
+	if (acting_set)
+		return acting_employee;
+	uid = GetUserId();
+	if (uid != last_uid || last_generation != sb_people_generation())
+	{
+		char	   *name = GetUserNameFromId(uid, true);
+		int64		emp = sb_employee_by_role(name);
+
+		/* the look-up may itself have loaded the cache: read the generation after */
+		last_generation = sb_people_generation();
+		last_uid = uid;
+		last_employee = emp;
+	}
+	return last_employee;
+}
+
+bool
+sb_is_admin(void)
+{
+	sb_catalog();
+	return superuser() ||
+		(OidIsValid(sb_cat.role_admin) && has_privs_of_role(GetUserId(), sb_cat.role_admin));
+}
+
+/* May the session pass `at` other than now()? Admins and pooled applications. */
+bool
+sb_may_backdate(void)
+{
+	return sb_is_admin() ||
+		(OidIsValid(sb_cat.role_app) && has_privs_of_role(GetUserId(), sb_cat.role_app));
+}
+
+/* The visibility rule of SPEC 7.1 for one deal owner. */
+bool
+sb_can_access_owner(int64 owner_id)
+{
+	int64		me;
+
+	if (sb_is_admin())
+		return true;
+	me = sb_current_employee();
+	if (me == 0)
+		return false;
+	if (me == owner_id)
+		return true;
+	return sb_is_head_over(me, owner_id);
+}
+
+void
+sb_check_at(TimestampTz at)
+{
+	if (at != GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BACKDATING),
+				 errmsg("at = %s differs from now(): only salesboard_admin and salesboard_app members may set the moment of a change",
+						timestamptz_to_str(at)),
+				 errdetail("History records who changed what and when; ordinary users act at now()."),
+				 errhint("Leave the at parameter out, or ask an administrator to run the import.")));
+}
+
+void
+sb_become_owner(SbUserCtx *ctx)
+{
+	sb_catalog();
+	GetUserIdAndSecContext(&ctx->saved_uid, &ctx->saved_sec);
+	SetUserIdAndSecContext(sb_cat.owner, ctx->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+sb_restore_user(SbUserCtx *ctx)
+{
+	SetUserIdAndSecContext(ctx->saved_uid, ctx->saved_sec);
+}
+
+/* salesboard.current_employee() -> bigint */
+Datum
+sb_current_employee_sql(PG_FUNCTION_ARGS)
+{
+	int64		emp = sb_current_employee();
+
+	if (emp == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(emp);
+}
+
+/* salesboard.set_employee(employee_id bigint) -> void */
+Datum
+sb_set_employee_sql(PG_FUNCTION_ARGS)
+{
+	int64		emp;
+
+	sb_require_arg(fcinfo, 0, "employee_id");
+	emp = PG_GETARG_INT64(0);
+	sb_catalog();
+	if (!superuser() &&
+		!(OidIsValid(sb_cat.role_app) && has_privs_of_role(GetUserId(), sb_cat.role_app)))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_NOT_APP),
+				 errmsg("role \"%s\" may not act as another employee",
+						GetUserNameFromId(GetUserId(), false)),
+				 errdetail("set_employee() is for pooled application roles."),
+				 errhint("GRANT salesboard_app TO the application's role, or log in as the employee's own role.")));
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("set_employee() outside a transaction block lasts only for this statement"),
+				 errhint("Call it after BEGIN, in the transaction that does the work.")));
+	if (sb_employee(emp) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("employee " INT64_FORMAT " does not exist", emp),
+				 errhint("Pass the id of a row of salesboard.employee.")));
+	acting_employee = emp;
+	acting_set = true;
+	PG_RETURN_VOID();
+}
+
+/* salesboard.can_see(owner_id bigint) -> boolean: the row-level security rule */
+Datum
+sb_can_see_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(sb_can_access_owner(PG_GETARG_INT64(0)));
+}
+
+/*
+ * BEFORE INSERT OR UPDATE ON department FOR EACH ROW: the department tree
+ * stays a tree (a department may not sit below itself).
+ */
+PG_FUNCTION_INFO_V1(sb_department_tree_trigger);
+
+static SbQuery q_dept_cycle = {
+	"WITH RECURSIVE up(id) AS (SELECT $1::bigint UNION "
+	"SELECT d.parent_id FROM salesboard.department d JOIN up ON d.id = up.id "
+	"WHERE d.parent_id IS NOT NULL) SELECT 1 FROM up WHERE id = $2",
+	2, {INT8OID, INT8OID}, NULL
+};
+
+Datum
+sb_department_tree_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull,
+				pnull;
+	Datum		v[2];
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_department_tree_trigger must be fired BEFORE ... FOR EACH ROW"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	v[0] = heap_getattr(row, 3, desc, &pnull);	/* parent_id */
+	v[1] = heap_getattr(row, 1, desc, &isnull); /* id */
+	if (!pnull && !isnull && TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		SPI_connect();
+		sb_exec(&q_dept_cycle, v, NULL, true, 1);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_DEPARTMENT_CYCLE),
+					 errmsg("department " INT64_FORMAT " cannot be placed below department " INT64_FORMAT ", which is below it",
+							DatumGetInt64(v[1]), DatumGetInt64(v[0])),
+					 errdetail("Departments form a tree."),
+					 errhint("Pick a parent outside the department's own subtree.")));
+		SPI_finish();
+	}
+	return PointerGetDatum(row);
+}

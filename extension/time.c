@@ -1,0 +1,232 @@
+/*
+ * time.c: calendar days in an employee's own time zone.
+ *
+ * Owns: validation of IANA time-zone names (salesboard.is_time_zone, the
+ * CHECK on employee.time_zone), the local date of a moment, the first
+ * instant of a local day (correct across DST gaps and overlaps, for zones
+ * such as Asia/Kathmandu at +05:45 and Australia/Lord_Howe with its
+ * 30-minute DST), and the end of a local day, which is when an all-day
+ * activity falls due. Nothing here reads the server's TimeZone setting.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "salesboard.h"
+
+PG_FUNCTION_INFO_V1(sb_is_time_zone);
+PG_FUNCTION_INFO_V1(sb_end_of_day_sql);
+PG_FUNCTION_INFO_V1(sb_local_date_sql);
+
+/* The names of the time-zone database, loaded once per backend. */
+static HTAB *zone_names = NULL;
+
+typedef struct ZoneName
+{
+	char		name[TZ_STRLEN_MAX + 1];
+} ZoneName;
+
+static void
+load_zone_names(void)
+{
+	HASHCTL		ctl;
+	pg_tzenum  *tzenum;
+	pg_tz	   *tz;
+	HTAB	   *names;
+
+	ctl.keysize = TZ_STRLEN_MAX + 1;
+	ctl.entrysize = sizeof(ZoneName);
+	ctl.hcxt = TopMemoryContext;
+	names = hash_create("salesboard time zone names", 1024, &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	tzenum = pg_tzenumerate_start();
+	while ((tz = pg_tzenumerate_next(tzenum)) != NULL)
+	{
+		const char *n = pg_get_timezone_name(tz);
+
+		if (n != NULL && strlen(n) <= TZ_STRLEN_MAX && pg_tz_acceptable(tz))
+			(void) hash_search(names, n, HASH_ENTER, NULL);
+	}
+	pg_tzenumerate_end(tzenum);
+	zone_names = names;
+}
+
+/*
+ * True when name is a zone of the IANA database exactly as spelled there
+ * ("Europe/Moscow", "UTC"), not an abbreviation, a POSIX rule string
+ * ("UTC+3") or a differently cased spelling.
+ */
+bool
+sb_is_iana_zone(const char *name)
+{
+	if (name == NULL || name[0] == '\0' || strlen(name) > TZ_STRLEN_MAX)
+		return false;
+	if (zone_names == NULL)
+		load_zone_names();
+	return hash_search(zone_names, name, HASH_FIND, NULL) != NULL;
+}
+
+/*
+ * The zone for a validated name; pg_tzset keeps its own cache, so this is a
+ * hash probe after the first call for a zone.
+ */
+pg_tz *
+sb_tz_lookup(const char *name)
+{
+	pg_tz	   *tz = pg_tzset(name);
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_TIME_ZONE),
+				 errmsg("time zone \"%s\" is not known", name),
+				 errhint("Use an IANA time-zone name such as Europe/Moscow or America/New_York.")));
+	return tz;
+}
+
+/* The local calendar date of moment t in zone tz. */
+DateADT
+sb_local_date(TimestampTz t, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (TIMESTAMP_NOT_FINITE(t) ||
+		timestamp2tm(t, &tzoff, &tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for a calendar day"),
+				 errhint("Use a finite moment.")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+}
+
+/* UTC offset (seconds west, PostgreSQL's convention) in force at moment t. */
+static int
+offset_at(TimestampTz t, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff = 0;
+
+	if (timestamp2tm(t, &tzoff, &tm, &fsec, NULL, tz) != 0)
+		return 0;
+	return tzoff;
+}
+
+/*
+ * The first instant of local day d in zone tz. Local midnight may not exist
+ * (a DST gap at midnight) or may exist twice (an overlap): take the
+ * earliest instant whose local date is d, trying the offsets in force a day
+ * before and a day after, which between them cover any transition.
+ */
+TimestampTz
+sb_local_midnight(DateADT d, pg_tz *tz)
+{
+	struct pg_tm tm;
+	Timestamp	local;
+	TimestampTz best;
+	int			tzoff;
+	int			offs[2];
+	int			i;
+
+	memset(&tm, 0, sizeof(tm));
+	j2date(d + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tzoff = DetermineTimeZoneOffset(&tm, tz);
+	if (tm2timestamp(&tm, 0, &tzoff, &best) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date out of range for a calendar day"),
+				 errhint("Use a date between 4713 BC and 294276 AD.")));
+
+	/* midnight read as UTC; an offset of tzoff seconds west is added */
+	local = best - (TimestampTz) tzoff * USECS_PER_SEC;
+	offs[0] = offset_at(best - USECS_PER_DAY, tz);
+	offs[1] = offset_at(best + USECS_PER_DAY, tz);
+	for (i = 0; i < 2; i++)
+	{
+		TimestampTz cand = local + (TimestampTz) offs[i] * USECS_PER_SEC;
+
+		if (cand < best && sb_local_date(cand, tz) == d)
+			best = cand;
+	}
+	return best;
+}
+
+/*
+ * The due moment of an all-day activity on local day d: the last
+ * microsecond of the day. It is "due today" all day and overdue from the
+ * first instant of the next day.
+ */
+TimestampTz
+sb_end_of_day(DateADT d, pg_tz *tz)
+{
+	return sb_local_midnight(d + 1, tz) - 1;
+}
+
+/* d plus a number of calendar months, clamped to the month's last day. */
+DateADT
+sb_date_add_months(DateADT d, int months)
+{
+	int			y,
+				m,
+				day,
+				mi;
+
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	mi = (y * 12 + (m - 1)) + months;
+	y = mi / 12;
+	m = mi % 12 + 1;
+	if (day > day_tab[isleap(y)][m - 1])
+		day = day_tab[isleap(y)][m - 1];
+	return date2j(y, m, day) - POSTGRES_EPOCH_JDATE;
+}
+
+/* salesboard.is_time_zone(text): the CHECK on employee.time_zone. */
+Datum
+sb_is_time_zone(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BOOL(sb_is_iana_zone(name));
+}
+
+static pg_tz *
+zone_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+
+	if (!sb_is_iana_zone(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_TIME_ZONE),
+				 errmsg("time zone \"%s\" is not an IANA time-zone name", name),
+				 errhint("Use a name from pg_timezone_names, such as Europe/Moscow.")));
+	return sb_tz_lookup(name);
+}
+
+/* salesboard.end_of_day(date, time_zone text) -> timestamptz */
+Datum
+sb_end_of_day_sql(PG_FUNCTION_ARGS)
+{
+	DateADT		d = PG_GETARG_DATEADT(0);
+
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date must be finite"),
+				 errhint("Pass a calendar date, not infinity.")));
+	PG_RETURN_TIMESTAMPTZ(sb_end_of_day(d, zone_arg(fcinfo, 1)));
+}
+
+/* salesboard.local_date(timestamptz, time_zone text) -> date */
+Datum
+sb_local_date_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATEADT(sb_local_date(PG_GETARG_TIMESTAMPTZ(0), zone_arg(fcinfo, 1)));
+}

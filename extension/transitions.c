@@ -1,0 +1,1131 @@
+/*
+ * transitions.c: deals and their stages (SPEC 3.2-3.5).
+ *
+ * Owns:
+ *  - the BEFORE ROW trigger on deal: a new deal takes its pipeline and
+ *    status from its stage; a stage change is accepted only from the
+ *    protocol of move_deal / close_deal / reopen_deal, and checked against
+ *    it (same pipeline, open -> open, open -> won/lost, won/lost -> open);
+ *    a raw UPDATE of the stage is refused with a hint naming move_deal;
+ *    derived columns are refused to everyone but their upkeep;
+ *  - the AFTER STATEMENT trigger on deal inserts that writes the "create"
+ *    row of stage history for every path (API, INSERT, COPY), set-based;
+ *  - the AFTER ROW trigger that re-anchors all-day activities when a deal
+ *    changes owner or an employee changes time zone;
+ *  - create_deal(), move_deal(), close_deal(), reopen_deal(),
+ *    set_priority(), with request_id idempotency for move/close/reopen.
+ *
+ * Each API call checks the session may see the deal, takes its row lock,
+ * validates everything against the newest row, and only then writes, as
+ * the extension owner, through kept plans: one statement per change, as a
+ * careful engineer would write it by hand.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "salesboard.h"
+
+PG_FUNCTION_INFO_V1(sb_deal_before_row);
+PG_FUNCTION_INFO_V1(sb_deal_after_insert);
+PG_FUNCTION_INFO_V1(sb_reanchor_all_day);
+PG_FUNCTION_INFO_V1(sb_create_deal);
+PG_FUNCTION_INFO_V1(sb_move_deal);
+PG_FUNCTION_INFO_V1(sb_close_deal);
+PG_FUNCTION_INFO_V1(sb_reopen_deal);
+PG_FUNCTION_INFO_V1(sb_set_priority);
+
+#define DATT(c) (sb_cat.deal_att[c])
+
+static const char *
+status_word(char status)
+{
+	return status == 'w' ? "won" : status == 'l' ? "lost" : "open";
+}
+
+static const char *
+kind_text(char kind)
+{
+	return kind == 'w' ? "won" : kind == 'l' ? "lost" : "open";
+}
+
+static void
+trigger_protocol_error(const char *fname, const char *how)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function %s must be fired %s", fname, how),
+			 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+}
+
+static const SbStage *
+stage_or_error(int64 stage_id)
+{
+	const SbStage *st = sb_stage(stage_id);
+
+	if (st == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_STAGE),
+				 errmsg("stage " INT64_FORMAT " does not exist", stage_id),
+				 errhint("Pass the id of a row of salesboard.stage.")));
+	return st;
+}
+
+/* ------------------------------------------------------------------
+ * BEFORE INSERT OR UPDATE ON deal FOR EACH ROW
+ * ------------------------------------------------------------------ */
+typedef struct DealEdit
+{
+	int			n;
+	int			cols[DEAL_NCOLS];
+	Datum		values[DEAL_NCOLS];
+	bool		nulls[DEAL_NCOLS];
+} DealEdit;
+
+static void
+dedit(DealEdit *e, SbDealCol col, Datum v, bool isnull)
+{
+	e->cols[e->n] = DATT(col);
+	e->values[e->n] = v;
+	e->nulls[e->n] = isnull;
+	e->n++;
+}
+
+static Datum
+dget(HeapTuple t, TupleDesc desc, SbDealCol col, bool *isnull)
+{
+	return heap_getattr(t, DATT(col), desc, isnull);
+}
+
+static void
+check_now(HeapTuple t, TupleDesc desc, SbDealCol col, const char *name, int64 id)
+{
+	bool		isnull;
+	Datum		v = dget(t, desc, col, &isnull);
+
+	if (!isnull && DatumGetTimestampTz(v) != GetCurrentTransactionStartTimestamp() &&
+		!sb_may_backdate())
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BACKDATING),
+				 errmsg("%s of deal " INT64_FORMAT " must be now()", name, id),
+				 errhint("Leave %s out; only salesboard_admin and salesboard_app members may set it.", name)));
+}
+
+static HeapTuple
+deal_before_insert(TriggerData *td)
+{
+	HeapTuple	t = td->tg_trigtuple;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	DealEdit	e = {0};
+	bool		isnull;
+	int64		id,
+				stage_id,
+				pipeline_id;
+	const SbStage *st;
+	Datum		v;
+
+	id = DatumGetInt64(dget(t, desc, DEAL_ID, &isnull));
+	stage_id = DatumGetInt64(dget(t, desc, DEAL_STAGE_ID, &isnull));
+	if (isnull)
+		return t;				/* NOT NULL says it */
+	st = stage_or_error(stage_id);
+	v = dget(t, desc, DEAL_PIPELINE_ID, &isnull);
+	pipeline_id = isnull ? 0 : DatumGetInt64(v);
+	if (isnull)
+		dedit(&e, DEAL_PIPELINE_ID, Int64GetDatum(st->pipeline_id), false);
+	else if (pipeline_id != st->pipeline_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_OTHER_PIPELINE),
+				 errmsg("stage " INT64_FORMAT " \"%s\" belongs to pipeline " INT64_FORMAT ", not to pipeline " INT64_FORMAT,
+						stage_id, st->name, st->pipeline_id, pipeline_id),
+				 errhint("Leave pipeline_id out: it follows from the stage.")));
+
+	dedit(&e, DEAL_STATUS, CStringGetTextDatum(kind_text(st->kind)), false);
+	dedit(&e, DEAL_NEXT_DUE, (Datum) 0, true);
+	dedit(&e, DEAL_NEXT_ACTIVITY_ID, (Datum) 0, true);
+	(void) dget(t, desc, DEAL_LOST_REASON_ID, &isnull);
+	if (st->kind == 'o')
+	{
+		dedit(&e, DEAL_CLOSED_AT, (Datum) 0, true);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_LOST_REASON),
+					 errmsg("new deal " INT64_FORMAT " in open stage \"%s\" cannot carry a lost reason", id, st->name),
+					 errhint("Leave lost_reason_id out; close_deal() sets it.")));
+	}
+	else
+	{
+		if (!sb_may_backdate())
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_STAGE_KIND),
+					 errmsg("a new deal cannot start in the %s stage \"%s\"", kind_text(st->kind), st->name),
+					 errhint("Create the deal in an open stage, then close it with salesboard.close_deal().")));
+		if (st->kind == 'l' && isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_LOST_REASON),
+					 errmsg("lost deal " INT64_FORMAT " needs a lost reason", id),
+					 errhint("Set lost_reason_id to a row of salesboard.lost_reason.")));
+		if (st->kind == 'w' && !isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_LOST_REASON),
+					 errmsg("won deal " INT64_FORMAT " cannot carry a lost reason", id),
+					 errhint("Leave lost_reason_id out for won deals.")));
+		(void) dget(t, desc, DEAL_CLOSED_AT, &isnull);
+		if (isnull)
+			dedit(&e, DEAL_CLOSED_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	}
+	check_now(t, desc, DEAL_CREATED_AT, "created_at", id);
+	check_now(t, desc, DEAL_STAGE_ENTERED_AT, "stage_entered_at", id);
+	check_now(t, desc, DEAL_CLOSED_AT, "closed_at", id);
+	(void) dget(t, desc, DEAL_CREATED_BY, &isnull);
+	if (isnull && sb_current_employee() != 0)
+		dedit(&e, DEAL_CREATED_BY, Int64GetDatum(sb_current_employee()), false);
+
+	return heap_modify_tuple_by_cols(t, desc, e.n, e.cols, e.values, e.nulls);
+}
+
+/* A stage change made by the protocol: check it against the operation. */
+static HeapTuple
+deal_protocol_update(TriggerData *td, int64 id)
+{
+	HeapTuple	oldt = td->tg_trigtuple;
+	HeapTuple	newt = td->tg_newtuple;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	bool		isnull;
+	char		old_status = sb_tuple_code(oldt, desc, DATT(DEAL_STATUS));
+	int64		pipeline_id = DatumGetInt64(dget(oldt, desc, DEAL_PIPELINE_ID, &isnull));
+	const SbStage *st = stage_or_error(DatumGetInt64(dget(newt, desc, DEAL_STAGE_ID, &isnull)));
+	DealEdit	e = {0};
+	bool		ok;
+
+	if (sb_col_changed(oldt, newt, desc, DATT(DEAL_PIPELINE_ID)) || st->pipeline_id != pipeline_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_OTHER_PIPELINE),
+				 errmsg("deal " INT64_FORMAT " cannot move to stage " INT64_FORMAT " \"%s\" of another pipeline",
+						id, st->id, st->name),
+				 errhint("Pick a stage of pipeline " INT64_FORMAT ".", pipeline_id)));
+	switch (sb_protocol.op)
+	{
+		case SB_OP_MOVE:
+			ok = old_status == 'o' && st->kind == 'o' &&
+				sb_col_changed(oldt, newt, desc, DATT(DEAL_STAGE_ID));
+			break;
+		case SB_OP_CLOSE:
+			ok = old_status == 'o' && st->kind != 'o';
+			break;
+		case SB_OP_REOPEN:
+			ok = old_status != 'o' && st->kind == 'o';
+			break;
+		default:
+			ok = !sb_col_changed(oldt, newt, desc, DATT(DEAL_STAGE_ID));
+			break;
+	}
+	if (!ok)
+		elog(ERROR, "salesboard: deal " INT64_FORMAT " cannot go from %s to %s stage \"%s\" this way",
+			 id, status_word(old_status), kind_text(st->kind), st->name);
+	dedit(&e, DEAL_STATUS, CStringGetTextDatum(kind_text(st->kind)), false);
+	return heap_modify_tuple_by_cols(newt, desc, e.n, e.cols, e.values, e.nulls);
+}
+
+static HeapTuple
+deal_before_update(TriggerData *td)
+{
+	HeapTuple	oldt = td->tg_trigtuple;
+	HeapTuple	newt = td->tg_newtuple;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	bool		isnull;
+	int64		id = DatumGetInt64(dget(oldt, desc, DEAL_ID, &isnull));
+	static const SbDealCol stage_cols[] = {
+		DEAL_STAGE_ID, DEAL_PIPELINE_ID, DEAL_STATUS, DEAL_CLOSED_AT,
+		DEAL_LOST_REASON_ID, DEAL_STAGE_ENTERED_AT
+	};
+	static const SbDealCol fixed_cols[] = {
+		DEAL_ID, DEAL_CREATED_AT, DEAL_CREATED_BY
+	};
+	int			i;
+
+	if ((sb_protocol.op == SB_OP_MOVE || sb_protocol.op == SB_OP_CLOSE ||
+		 sb_protocol.op == SB_OP_REOPEN || sb_protocol.op == SB_OP_ACTIVITY) &&
+		sb_protocol.deal_id == id)
+		return deal_protocol_update(td, id);
+
+	for (i = 0; i < (int) lengthof(stage_cols); i++)
+		if (sb_col_changed(oldt, newt, desc, DATT(stage_cols[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_RAW_STAGE_CHANGE),
+					 errmsg("deal " INT64_FORMAT ": %s cannot be changed by UPDATE", id,
+							get_attname(RelationGetRelid(td->tg_relation), DATT(stage_cols[i]), false)),
+					 errdetail("A stage change records the result of the current activity and plans the next one."),
+					 errhint("Use salesboard.move_deal(deal_id, to_stage_id, result, next_due, next_subject), "
+							 "salesboard.close_deal() or salesboard.reopen_deal().")));
+	for (i = 0; i < (int) lengthof(fixed_cols); i++)
+		if (sb_col_changed(oldt, newt, desc, DATT(fixed_cols[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_DERIVED_COLUMN),
+					 errmsg("deal " INT64_FORMAT ": %s cannot be changed", id,
+							get_attname(RelationGetRelid(td->tg_relation), DATT(fixed_cols[i]), false)),
+					 errhint("Create a new deal instead.")));
+	if (sb_protocol.op != SB_OP_DERIVED &&
+		(sb_col_changed(oldt, newt, desc, DATT(DEAL_NEXT_DUE)) ||
+		 sb_col_changed(oldt, newt, desc, DATT(DEAL_NEXT_ACTIVITY_ID))))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_DERIVED_COLUMN),
+				 errmsg("deal " INT64_FORMAT ": next_due and next_activity_id are derived from its planned activities", id),
+				 errhint("Plan, complete, cancel or reschedule activities instead (salesboard.plan_activity()).")));
+	return newt;
+}
+
+Datum
+sb_deal_before_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		trigger_protocol_error("sb_deal_before_row", "BEFORE ... FOR EACH ROW");
+	sb_catalog();
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		return PointerGetDatum(deal_before_insert(td));
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(deal_before_update(td));
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/* ------------------------------------------------------------------
+ * AFTER INSERT ON deal REFERENCING NEW TABLE AS new_deals FOR EACH STATEMENT
+ * ------------------------------------------------------------------ */
+static SbQuery q_history_create = {
+	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, "
+	"moved_at, moved_by, moved_by_role, owner_id, amount) "
+	"SELECT n.id, 'create', NULL, n.stage_id, n.stage_entered_at, n.created_by, $1, "
+	"n.owner_id, n.amount FROM new_deals n ORDER BY n.id",
+	1, {NAMEOID}, NULL
+};
+
+Datum
+sb_deal_after_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Datum		values[1];
+	NameData	role;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
+		trigger_protocol_error("sb_deal_after_insert",
+							   "AFTER INSERT ... REFERENCING NEW TABLE AS new_deals FOR EACH STATEMENT");
+	sb_catalog();
+	namestrcpy(&role, GetUserNameFromId(sb_caller(), false));
+	values[0] = NameGetDatum(&role);
+	SPI_connect();
+	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "salesboard: could not register the transition table");
+	sb_exec(&q_history_create, values, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------
+ * AFTER UPDATE ON deal (owner) / employee (time zone) FOR EACH ROW:
+ * all-day activities fall due at the end of the day in the new zone.
+ * Touching due_date makes the activity trigger re-derive due_at.
+ * ------------------------------------------------------------------ */
+static SbQuery q_reanchor_deal = {
+	"UPDATE salesboard.activity SET due_date = due_date "
+	"WHERE deal_id = $1 AND all_day AND status = 'planned'",
+	1, {INT8OID}, NULL
+};
+
+static SbQuery q_reanchor_owner = {
+	"UPDATE salesboard.activity a SET due_date = a.due_date FROM salesboard.deal d "
+	"WHERE d.owner_id = $1 AND d.status = 'open' AND a.deal_id = d.id "
+	"AND a.all_day AND a.status = 'planned'",
+	1, {INT8OID}, NULL
+};
+
+Datum
+sb_reanchor_all_day(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		values[1];
+	bool		is_deal;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		trigger_protocol_error("sb_reanchor_all_day", "AFTER UPDATE ... FOR EACH ROW");
+	sb_catalog();
+	desc = RelationGetDescr(td->tg_relation);
+	is_deal = RelationGetRelid(td->tg_relation) == sb_cat.deal;
+	values[0] = heap_getattr(td->tg_newtuple, is_deal ? DATT(DEAL_ID) : 1, desc, &isnull);
+	SPI_connect();
+	sb_exec(is_deal ? &q_reanchor_deal : &q_reanchor_owner, values, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------
+ * Stage history and request ids
+ * ------------------------------------------------------------------ */
+static SbQuery q_history = {
+	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, "
+	"moved_at, moved_by, moved_by_role, owner_id, amount, result, activity_id, "
+	"next_activity_id, lost_reason_id, request_id) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	14, {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, NAMEOID, INT8OID,
+	NUMERICOID, TEXTOID, INT8OID, INT8OID, INT8OID, UUIDOID}, NULL
+};
+
+typedef struct HistoryRow
+{
+	const SbDealRow *deal;
+	const char *event;
+	int64		to_stage_id;
+	TimestampTz at;
+	const char *result;
+	int64		activity_id;
+	int64		next_activity_id;
+	int64		lost_reason_id;
+	pg_uuid_t  *request_id;
+} HistoryRow;
+
+static void
+insert_history(const HistoryRow *h)
+{
+	Datum		v[14];
+	char		n[14];
+	NameData	role;
+	int64		me = sb_current_employee();
+
+	memset(n, ' ', sizeof(n));
+	namestrcpy(&role, GetUserNameFromId(sb_caller(), false));
+	v[0] = Int64GetDatum(h->deal->id);
+	v[1] = CStringGetTextDatum(h->event);
+	v[2] = Int64GetDatum(h->deal->stage_id);
+	v[3] = Int64GetDatum(h->to_stage_id);
+	v[4] = TimestampTzGetDatum(h->at);
+	v[5] = Int64GetDatum(me);
+	n[5] = me ? ' ' : 'n';
+	v[6] = NameGetDatum(&role);
+	v[7] = Int64GetDatum(h->deal->owner_id);
+	v[8] = h->deal->amount;
+	n[8] = h->deal->amount_null ? 'n' : ' ';
+	v[9] = h->result ? CStringGetTextDatum(h->result) : (Datum) 0;
+	n[9] = h->result ? ' ' : 'n';
+	v[10] = Int64GetDatum(h->activity_id);
+	n[10] = h->activity_id ? ' ' : 'n';
+	v[11] = Int64GetDatum(h->next_activity_id);
+	n[11] = h->next_activity_id ? ' ' : 'n';
+	v[12] = Int64GetDatum(h->lost_reason_id);
+	n[12] = h->lost_reason_id ? ' ' : 'n';
+	v[13] = UUIDPGetDatum(h->request_id);
+	n[13] = h->request_id ? ' ' : 'n';
+	sb_exec(&q_history, v, n, false, 0);
+}
+
+/*
+ * Has this request already been applied? True when the same request_id
+ * made the same change to the same deal (the caller then does nothing);
+ * an error when it was used for something else. Read under the deal's row
+ * lock with the newest data, so a retry racing the original waits for it
+ * and then sees it.
+ */
+static bool
+request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_stage_id)
+{
+	Relation	rel,
+				idx;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	Snapshot	snap;
+	bool		found;
+	int64		h_deal = 0,
+				h_stage = 0;
+	char	   *h_event = NULL;
+
+	if (request_id == NULL)
+		return false;
+	rel = table_open(sb_cat.stage_history, AccessShareLock);
+	idx = index_open(sb_cat.history_request_key, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(request_id));
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull;
+
+		h_deal = sb_slot_int8(slot, sb_cat.hist_deal_id, &isnull);
+		h_stage = sb_slot_int8(slot, sb_cat.hist_to_stage_id, &isnull);
+		h_event = TextDatumGetCString(slot_getattr(slot, sb_cat.hist_event, &isnull));
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	if (!found)
+		return false;
+	if (h_deal == deal_id && strcmp(h_event, event) == 0 &&
+		(to_stage_id == 0 || h_stage == to_stage_id))
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_REQUEST_REUSED),
+			 errmsg("request %s was already used for another change (%s of deal " INT64_FORMAT " to stage " INT64_FORMAT ")",
+					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(request_id))),
+					h_event, h_deal, h_stage),
+			 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
+	return false;				/* keep compiler quiet */
+}
+
+/* ------------------------------------------------------------------
+ * Checks shared by the API functions
+ * ------------------------------------------------------------------ */
+static void
+require_result(const char *result, int64 deal_id, const char *what)
+{
+	if (sb_blank(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_RESULT_REQUIRED),
+				 errmsg("%s deal " INT64_FORMAT " needs the result of its current activity", what, deal_id),
+				 errhint("Write what came of the current interaction, e.g. 'Client accepted the proposal'.")));
+}
+
+static void
+require_open(const SbDealRow *deal, const char *what)
+{
+	if (deal->status != 'o')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_DEAL_CLOSED),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is %s and cannot be %s",
+						deal->id, deal->title, status_word(deal->status), what),
+				 errhint("Reopen it first with salesboard.reopen_deal().")));
+}
+
+static void
+require_same_pipeline(const SbDealRow *deal, const SbStage *st)
+{
+	if (st->pipeline_id != deal->pipeline_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_OTHER_PIPELINE),
+				 errmsg("stage " INT64_FORMAT " \"%s\" belongs to pipeline " INT64_FORMAT ", but deal " INT64_FORMAT " is in pipeline " INT64_FORMAT,
+						st->id, st->name, st->pipeline_id, deal->id, deal->pipeline_id),
+				 errhint("A deal moves only within its pipeline; pick a stage of pipeline " INT64_FORMAT ".",
+						 deal->pipeline_id)));
+}
+
+static void
+require_open_stage(const SbStage *st, int64 deal_id)
+{
+	if (st->kind != 'o')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_STAGE_KIND),
+				 errmsg("stage " INT64_FORMAT " \"%s\" is the %s stage; deal " INT64_FORMAT " cannot be moved there",
+						st->id, st->name, kind_text(st->kind), deal_id),
+				 errhint("Close deals with salesboard.close_deal(deal_id, won, result, ...).")));
+}
+
+static pg_uuid_t *
+uuid_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_UUID_P(argno);
+}
+
+/* ------------------------------------------------------------------
+ * move_deal(deal_id, to_stage_id, result, next_due, next_subject,
+ *           next_kind, next_all_day, request_id, at)
+ * ------------------------------------------------------------------ */
+static SbQuery q_move = {
+	"UPDATE salesboard.deal SET stage_id = $2, stage_entered_at = $3, "
+	"next_due = $4, next_activity_id = $5 WHERE id = $1",
+	5, {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+Datum
+sb_move_deal(PG_FUNCTION_ARGS)
+{
+	int64		deal_id,
+				to_stage_id;
+	char	   *result,
+			   *subject,
+			   *kind;
+	TimestampTz next_due,
+				at;
+	bool		all_day;
+	pg_uuid_t  *request_id;
+	const SbStage *st;
+	SbDealRow	deal;
+	SbProtocol	saved = sb_protocol;
+
+	sb_require_arg(fcinfo, 0, "deal_id");
+	sb_require_arg(fcinfo, 1, "to_stage_id");
+	sb_require_arg(fcinfo, 2, "result");
+	sb_require_arg(fcinfo, 3, "next_due");
+	sb_require_arg(fcinfo, 4, "next_subject");
+	sb_require_arg(fcinfo, 5, "next_kind");
+	sb_require_arg(fcinfo, 6, "next_all_day");
+	sb_require_arg(fcinfo, 8, "at");
+	deal_id = PG_GETARG_INT64(0);
+	to_stage_id = PG_GETARG_INT64(1);
+	result = sb_text_arg(fcinfo, 2);
+	next_due = PG_GETARG_TIMESTAMPTZ(3);
+	subject = sb_text_arg(fcinfo, 4);
+	kind = sb_text_arg(fcinfo, 5);
+	all_day = PG_GETARG_BOOL(6);
+	request_id = uuid_arg(fcinfo, 7);
+	at = PG_GETARG_TIMESTAMPTZ(8);
+	sb_check_at(at);
+	sb_catalog();
+	st = stage_or_error(to_stage_id);
+
+	sb_open_deal_for_change(deal_id, &deal);
+	if (request_seen(request_id, deal_id, "move", to_stage_id))
+		PG_RETURN_VOID();
+	require_open(&deal, "moved");
+	require_same_pipeline(&deal, st);
+	require_open_stage(st, deal_id);
+	if (st->id == deal.stage_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_SAME_STAGE),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is already in stage \"%s\"", deal_id, deal.title, st->name),
+				 errhint("To record a result and plan the next step without moving, use salesboard.complete_activity() and salesboard.plan_activity().")));
+	require_result(result, deal_id, "moving");
+
+	SPI_connect();
+	sb_protocol_begin(SB_OP_MOVE, deal_id);
+	PG_TRY();
+	{
+		int64		cur = 0,
+					next_id = 0,
+					new_id;
+		TimestampTz cur_due,
+					due = 0;
+		bool		has_next;
+		Datum		v[5];
+		char		n[5] = {' ', ' ', ' ', ' ', ' '};
+		HistoryRow	h = {0};
+
+		if (sb_next_planned(deal_id, &cur, &cur_due))
+			sb_finish_activity(cur, true, result, at);
+		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, 0, at);
+		CommandCounterIncrement();
+		has_next = sb_next_planned(deal_id, &next_id, &due);
+		v[0] = Int64GetDatum(deal_id);
+		v[1] = Int64GetDatum(to_stage_id);
+		v[2] = TimestampTzGetDatum(at);
+		v[3] = TimestampTzGetDatum(due);
+		v[4] = Int64GetDatum(next_id);
+		n[3] = n[4] = has_next ? ' ' : 'n';
+		sb_exec(&q_move, v, n, false, 0);
+
+		h.deal = &deal;
+		h.event = "move";
+		h.to_stage_id = to_stage_id;
+		h.at = at;
+		h.result = result;
+		h.activity_id = cur;
+		h.next_activity_id = new_id;
+		h.request_id = request_id;
+		insert_history(&h);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------
+ * close_deal(deal_id, won, result, lost_reason_id, request_id, at)
+ * ------------------------------------------------------------------ */
+static SbQuery q_close_activities = {
+	"UPDATE salesboard.activity SET status = CASE WHEN id = $2 THEN 'done' ELSE 'cancelled' END, "
+	"result = CASE WHEN id = $2 THEN $3 ELSE $4 END, done_at = $5 "
+	"WHERE deal_id = $1 AND status = 'planned'",
+	5, {INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, NULL
+};
+
+static SbQuery q_close = {
+	"UPDATE salesboard.deal SET stage_id = $2, status = $3, closed_at = $4, "
+	"stage_entered_at = $4, lost_reason_id = $5, next_due = NULL, next_activity_id = NULL "
+	"WHERE id = $1",
+	5, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+static bool
+lost_reason_exists(int64 id)
+{
+	Relation	rel = table_open(sb_cat.lost_reason, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	bool		found = sb_fetch_by_id(rel, sb_cat.lost_reason_pkey, id, snap, slot);
+
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return found;
+}
+
+Datum
+sb_close_deal(PG_FUNCTION_ARGS)
+{
+	int64		deal_id,
+				lost_reason_id;
+	bool		won;
+	char	   *result;
+	pg_uuid_t  *request_id;
+	TimestampTz at;
+	SbDealRow	deal;
+	const SbStage *st;
+	SbProtocol	saved = sb_protocol;
+
+	sb_require_arg(fcinfo, 0, "deal_id");
+	sb_require_arg(fcinfo, 1, "won");
+	sb_require_arg(fcinfo, 2, "result");
+	sb_require_arg(fcinfo, 5, "at");
+	deal_id = PG_GETARG_INT64(0);
+	won = PG_GETARG_BOOL(1);
+	result = sb_text_arg(fcinfo, 2);
+	lost_reason_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	request_id = uuid_arg(fcinfo, 4);
+	at = PG_GETARG_TIMESTAMPTZ(5);
+	sb_check_at(at);
+	sb_catalog();
+
+	sb_open_deal_for_change(deal_id, &deal);
+	if (request_seen(request_id, deal_id, won ? "won" : "lost", 0))
+		PG_RETURN_VOID();
+	require_open(&deal, "closed again");
+	require_result(result, deal_id, won ? "winning" : "losing");
+	if (!won && lost_reason_id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_LOST_REASON),
+				 errmsg("losing deal " INT64_FORMAT " \"%s\" needs a lost reason", deal_id, deal.title),
+				 errhint("Pass lost_reason_id, a row of salesboard.lost_reason.")));
+	if (won && lost_reason_id != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_LOST_REASON),
+				 errmsg("won deal " INT64_FORMAT " \"%s\" cannot carry a lost reason", deal_id, deal.title),
+				 errhint("Leave lost_reason_id out when won is true.")));
+	if (lost_reason_id != 0 && !lost_reason_exists(lost_reason_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
+				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
+				 errhint("Pass the id of a row of salesboard.lost_reason.")));
+	st = sb_terminal_stage(deal.pipeline_id, won ? 'w' : 'l');
+	if (st == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_PIPELINE_TERMINAL),
+				 errmsg("pipeline " INT64_FORMAT " has no %s stage", deal.pipeline_id, won ? "won" : "lost"),
+				 errhint("Add a stage of kind '%s' to the pipeline.", won ? "won" : "lost")));
+
+	SPI_connect();
+	sb_protocol_begin(SB_OP_CLOSE, deal_id);
+	PG_TRY();
+	{
+		int64		cur = 0;
+		TimestampTz cur_due;
+		Datum		v[5];
+		char		n[5] = {' ', ' ', ' ', ' ', ' '};
+		HistoryRow	h = {0};
+
+		(void) sb_next_planned(deal_id, &cur, &cur_due);
+		v[0] = Int64GetDatum(deal_id);
+		v[1] = Int64GetDatum(cur);
+		v[2] = CStringGetTextDatum(result);
+		v[3] = CStringGetTextDatum(won ? "Cancelled: the deal was won" : "Cancelled: the deal was lost");
+		v[4] = TimestampTzGetDatum(at);
+		sb_exec(&q_close_activities, v, NULL, false, 0);
+
+		v[1] = Int64GetDatum(st->id);
+		v[2] = CStringGetTextDatum(won ? "won" : "lost");
+		v[3] = TimestampTzGetDatum(at);
+		v[4] = Int64GetDatum(lost_reason_id);
+		n[4] = lost_reason_id ? ' ' : 'n';
+		sb_exec(&q_close, v, n, false, 0);
+
+		h.deal = &deal;
+		h.event = won ? "won" : "lost";
+		h.to_stage_id = st->id;
+		h.at = at;
+		h.result = result;
+		h.activity_id = cur;
+		h.lost_reason_id = lost_reason_id;
+		h.request_id = request_id;
+		insert_history(&h);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------
+ * reopen_deal(deal_id, to_stage_id, next_due, next_subject, next_kind,
+ *             next_all_day, reason, request_id, at)
+ * ------------------------------------------------------------------ */
+static SbQuery q_reopen = {
+	"UPDATE salesboard.deal SET stage_id = $2, status = 'open', closed_at = NULL, "
+	"lost_reason_id = NULL, stage_entered_at = $3, next_due = $4, next_activity_id = $5 "
+	"WHERE id = $1",
+	5, {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+Datum
+sb_reopen_deal(PG_FUNCTION_ARGS)
+{
+	int64		deal_id,
+				to_stage_id;
+	char	   *subject,
+			   *kind,
+			   *reason;
+	TimestampTz next_due,
+				at;
+	bool		all_day;
+	pg_uuid_t  *request_id;
+	const SbStage *st;
+	SbDealRow	deal;
+	SbProtocol	saved = sb_protocol;
+
+	sb_require_arg(fcinfo, 0, "deal_id");
+	sb_require_arg(fcinfo, 1, "to_stage_id");
+	sb_require_arg(fcinfo, 2, "next_due");
+	sb_require_arg(fcinfo, 3, "next_subject");
+	sb_require_arg(fcinfo, 4, "next_kind");
+	sb_require_arg(fcinfo, 5, "next_all_day");
+	sb_require_arg(fcinfo, 8, "at");
+	deal_id = PG_GETARG_INT64(0);
+	to_stage_id = PG_GETARG_INT64(1);
+	next_due = PG_GETARG_TIMESTAMPTZ(2);
+	subject = sb_text_arg(fcinfo, 3);
+	kind = sb_text_arg(fcinfo, 4);
+	all_day = PG_GETARG_BOOL(5);
+	reason = sb_text_arg(fcinfo, 6);
+	request_id = uuid_arg(fcinfo, 7);
+	at = PG_GETARG_TIMESTAMPTZ(8);
+	sb_check_at(at);
+	sb_catalog();
+	st = stage_or_error(to_stage_id);
+
+	sb_open_deal_for_change(deal_id, &deal);
+	if (request_seen(request_id, deal_id, "reopen", to_stage_id))
+		PG_RETURN_VOID();
+	if (deal.status == 'o')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_DEAL_NOT_CLOSED),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is open; only won or lost deals can be reopened", deal_id, deal.title),
+				 errhint("Use salesboard.move_deal() to move an open deal.")));
+	require_same_pipeline(&deal, st);
+	require_open_stage(st, deal_id);
+
+	SPI_connect();
+	sb_protocol_begin(SB_OP_REOPEN, deal_id);
+	PG_TRY();
+	{
+		int64		new_id;
+		int64		next_id = 0;
+		TimestampTz due = 0;
+		bool		has_next;
+		Datum		v[5];
+		char		n[5] = {' ', ' ', ' ', ' ', ' '};
+		HistoryRow	h = {0};
+
+		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, 0, at);
+		CommandCounterIncrement();
+		has_next = sb_next_planned(deal_id, &next_id, &due);
+		v[0] = Int64GetDatum(deal_id);
+		v[1] = Int64GetDatum(to_stage_id);
+		v[2] = TimestampTzGetDatum(at);
+		v[3] = TimestampTzGetDatum(due);
+		v[4] = Int64GetDatum(next_id);
+		n[3] = n[4] = has_next ? ' ' : 'n';
+		sb_exec(&q_reopen, v, n, false, 0);
+
+		h.deal = &deal;
+		h.event = "reopen";
+		h.to_stage_id = to_stage_id;
+		h.at = at;
+		h.result = sb_blank(reason) ? NULL : reason;
+		h.next_activity_id = new_id;
+		h.request_id = request_id;
+		insert_history(&h);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------
+ * set_priority(deal_id, flagged)
+ * ------------------------------------------------------------------ */
+static SbQuery q_priority = {
+	"UPDATE salesboard.deal SET priority = $2 WHERE id = $1 AND priority IS DISTINCT FROM $2",
+	2, {INT8OID, BOOLOID}, NULL
+};
+
+Datum
+sb_set_priority(PG_FUNCTION_ARGS)
+{
+	SbDealRow	deal;
+	Datum		v[2];
+
+	sb_require_arg(fcinfo, 0, "deal_id");
+	sb_require_arg(fcinfo, 1, "flagged");
+	sb_catalog();
+	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
+	v[0] = PG_GETARG_DATUM(0);
+	v[1] = PG_GETARG_DATUM(1);
+	SPI_connect();
+	sb_exec(&q_priority, v, NULL, false, 0);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------
+ * create_deal(owner_id, stage_id, title, first_due, first_subject,
+ *             client_id, service_type_id, amount, currency, tags,
+ *             first_kind, first_all_day, at)
+ * ------------------------------------------------------------------ */
+static SbQuery q_insert_deal = {
+	"INSERT INTO salesboard.deal (stage_id, owner_id, title, client_id, service_type_id, "
+	"amount, currency, stage_entered_at, created_at, created_by) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id, pipeline_id",
+	9, {INT8OID, INT8OID, TEXTOID, INT8OID, INT8OID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+static SbQuery q_tag_ids = {
+	"SELECT t.name, g.id FROM unnest($1::text[]) AS t(name) "
+	"LEFT JOIN salesboard.tag g ON g.name = t.name",
+	1, {TEXTARRAYOID}, NULL
+};
+
+static SbQuery q_insert_tags = {
+	"INSERT INTO salesboard.deal_tag (deal_id, tag_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+	2, {INT8OID, INT8ARRAYOID}, NULL
+};
+
+static bool
+row_exists(Oid relid, Oid indexoid, int64 id)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	bool		found = sb_fetch_by_id(rel, indexoid, id, snap, slot);
+
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/* Tag names to ids; an unknown name is an error. Returns an int8[] Datum. */
+static Datum
+resolve_tags(ArrayType *tags)
+{
+	uint64		i;
+	Datum	   *ids;
+	int			dims[1],
+				lbs[1] = {1};
+	Datum		v[1];
+
+	v[0] = PointerGetDatum(tags);
+	sb_exec(&q_tag_ids, v, NULL, true, 0);
+	ids = palloc(sizeof(Datum) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (isnull)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_UNKNOWN_TAG),
+					 errmsg("tag \"%s\" does not exist", name ? name : "(null)"),
+					 errhint("Use the name of a row of salesboard.tag, or ask an administrator to add it.")));
+		}
+		ids[i] = id;
+	}
+	dims[0] = (int) SPI_processed;
+	return PointerGetDatum(construct_md_array(ids, NULL, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum
+sb_create_deal(PG_FUNCTION_ARGS)
+{
+	int64		owner_id,
+				stage_id,
+				client_id,
+				service_type_id,
+				deal_id = 0;
+	char	   *title,
+			   *subject,
+			   *kind,
+			   *currency;
+	TimestampTz first_due,
+				at;
+	bool		all_day;
+	const SbStage *st;
+	SbProtocol	saved = sb_protocol;
+
+	sb_require_arg(fcinfo, 0, "owner_id");
+	sb_require_arg(fcinfo, 1, "stage_id");
+	sb_require_arg(fcinfo, 2, "title");
+	sb_require_arg(fcinfo, 3, "first_due");
+	sb_require_arg(fcinfo, 4, "first_subject");
+	sb_require_arg(fcinfo, 10, "first_kind");
+	sb_require_arg(fcinfo, 11, "first_all_day");
+	sb_require_arg(fcinfo, 12, "at");
+	owner_id = PG_GETARG_INT64(0);
+	stage_id = PG_GETARG_INT64(1);
+	title = sb_text_arg(fcinfo, 2);
+	first_due = PG_GETARG_TIMESTAMPTZ(3);
+	subject = sb_text_arg(fcinfo, 4);
+	client_id = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
+	service_type_id = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT64(6);
+	currency = sb_text_arg(fcinfo, 8);
+	kind = sb_text_arg(fcinfo, 10);
+	all_day = PG_GETARG_BOOL(11);
+	at = PG_GETARG_TIMESTAMPTZ(12);
+	sb_check_at(at);
+	sb_catalog();
+
+	if (sb_employee(owner_id) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("employee " INT64_FORMAT " does not exist", owner_id),
+				 errhint("Pass the id of a row of salesboard.employee as owner_id.")));
+	if (!sb_can_access_owner(owner_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_ACCESS),
+				 errmsg("you may not create deals for employee " INT64_FORMAT, owner_id),
+				 errdetail("Employees create deals for themselves; department heads also for the people below them."),
+				 errhint("Pass your own employee id (salesboard.current_employee()).")));
+	st = stage_or_error(stage_id);
+	if (st->kind != 'o')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_STAGE_KIND),
+				 errmsg("a new deal cannot start in the %s stage \"%s\"", kind_text(st->kind), st->name),
+				 errhint("Create the deal in an open stage, then close it with salesboard.close_deal().")));
+	if (sb_blank(title))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("a deal needs a title"),
+				 errhint("Name the deal, e.g. 'Implementation for Acme'.")));
+	if (client_id != 0 && !row_exists(sb_cat.client, sb_cat.client_pkey, client_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_CLIENT),
+				 errmsg("client " INT64_FORMAT " does not exist", client_id),
+				 errhint("Pass the id of a row of salesboard.client, or NULL.")));
+	if (service_type_id != 0 &&
+		!row_exists(sb_cat.service_type, sb_cat.service_type_pkey, service_type_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_SERVICE_TYPE),
+				 errmsg("service type " INT64_FORMAT " does not exist", service_type_id),
+				 errhint("Pass the id of a row of salesboard.service_type, or NULL.")));
+	if (!PG_ARGISNULL(7))
+	{
+		if (DatumGetBool(DirectFunctionCall2(numeric_lt, PG_GETARG_DATUM(7),
+											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_BAD_VALUE),
+					 errmsg("the amount of a deal cannot be negative"),
+					 errhint("Pass the expected amount, 0 or more, or NULL.")));
+		if (currency == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_BAD_VALUE),
+					 errmsg("an amount needs a currency"),
+					 errhint("Pass currency as an ISO 4217 code such as 'USD'.")));
+	}
+	if (currency != NULL &&
+		(strlen(currency) != 3 || !isupper((unsigned char) currency[0]) ||
+		 !isupper((unsigned char) currency[1]) || !isupper((unsigned char) currency[2])))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("currency \"%s\" is not an ISO 4217 code", currency),
+				 errhint("Use three capital letters such as 'USD', 'EUR' or 'RUB'.")));
+
+	SPI_connect();
+	PG_TRY();
+	{
+		Datum		v[9];
+		char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		int64		me = sb_current_employee();
+		bool		isnull;
+		SbDealRow	deal = {0};
+		Datum		tag_ids = (Datum) 0;
+
+		if (!PG_ARGISNULL(9))
+			tag_ids = resolve_tags(PG_GETARG_ARRAYTYPE_P(9));
+
+		v[0] = Int64GetDatum(stage_id);
+		v[1] = Int64GetDatum(owner_id);
+		v[2] = CStringGetTextDatum(title);
+		v[3] = Int64GetDatum(client_id);
+		n[3] = client_id ? ' ' : 'n';
+		v[4] = Int64GetDatum(service_type_id);
+		n[4] = service_type_id ? ' ' : 'n';
+		v[5] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
+		n[5] = PG_ARGISNULL(7) ? 'n' : ' ';
+		v[6] = currency ? CStringGetTextDatum(currency) : (Datum) 0;
+		n[6] = currency ? ' ' : 'n';
+		v[7] = TimestampTzGetDatum(at);
+		v[8] = Int64GetDatum(me);
+		n[8] = me ? ' ' : 'n';
+		sb_protocol_begin(SB_OP_ACTIVITY, 0);
+		if (sb_exec(&q_insert_deal, v, n, false, 0) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "salesboard: inserting a deal returned no row");
+		deal_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		deal.id = deal_id;
+		deal.owner_id = owner_id;
+		deal.pipeline_id = st->pipeline_id;
+		deal.stage_id = stage_id;
+		deal.status = 'o';
+		sb_protocol.deal_id = deal_id;
+
+		if (tag_ids != (Datum) 0)
+		{
+			Datum		tv[2] = {Int64GetDatum(deal_id), tag_ids};
+
+			sb_exec(&q_insert_tags, tv, NULL, false, 0);
+		}
+		(void) sb_insert_activity(&deal, kind, subject, first_due, all_day, 0, at);
+		sb_refresh_next_due(deal_id);
+	}
+	PG_FINALLY();
+	{
+		sb_protocol = saved;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_INT64(deal_id);
+}

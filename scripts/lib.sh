@@ -1,0 +1,169 @@
+# scripts/lib.sh: shared set-up for `make test`, `make demo` and `make bench`.
+#
+# Sourced, not run. It owns three jobs:
+#   1. packages: install what is missing (root on Debian 12) or say what is
+#      missing (anyone else);
+#   2. the build and install of the extension (system-wide when we may write
+#      there, else a private "staged" copy of the PostgreSQL installation);
+#   3. a private throwaway cluster: an unprivileged owner, a fresh temp
+#      folder, a Unix socket only (no TCP), pg_cron preloaded, and a stop
+#      that runs even when something fails.
+#
+# PostgreSQL refuses to run as root, so when we are root the work after the
+# install re-runs as the `postgres` user from a copy of the tree that user
+# owns (the checkout may sit where that user cannot read, e.g. /root).
+
+SB_PG_MAJOR=15
+SB_PACKAGES=(make gcc postgresql-$SB_PG_MAJOR postgresql-client-$SB_PG_MAJOR
+             postgresql-server-dev-$SB_PG_MAJOR postgresql-$SB_PG_MAJOR-cron
+             postgresql-$SB_PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
+             libipc-run-perl perl)
+SB_RUN_USER=${SB_RUN_USER:-postgres}
+
+sb_say() { printf '%s\n' "salesboard: $*" >&2; }
+sb_die() { sb_say "$*"; exit 2; }
+
+# Packages of SB_PACKAGES that are not installed.
+sb_missing_packages() {
+    local p missing=()
+    for p in "${SB_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    printf '%s\n' "${missing[@]}"
+}
+
+# Install missing packages (root), or fail with the command to run.
+sb_ensure_packages() {
+    local missing
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        command -v pg_config >/dev/null 2>&1 || sb_die "pg_config not found and this is not a Debian system: install PostgreSQL $SB_PG_MAJOR with its server headers, pg_cron and pgTAP"
+        return 0
+    fi
+    mapfile -t missing < <(sb_missing_packages)
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        sb_die "missing packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}"
+    fi
+    sb_say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Do not let the package create and start a cluster of its own.
+    mkdir -p /etc/postgresql-common/createcluster.d
+    [ -f /etc/postgresql-common/createcluster.d/salesboard.conf ] ||
+        echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/salesboard.conf
+    apt-get update -qq >/dev/null || sb_die "apt-get update failed"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+        sb_die "apt-get install ${missing[*]} failed"
+}
+
+sb_pg_config() {
+    local c
+    for c in "/usr/lib/postgresql/$SB_PG_MAJOR/bin/pg_config" "$(command -v pg_config 2>/dev/null)"; do
+        [ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
+    done
+    sb_die "pg_config not found"
+}
+
+# Build (warnings are errors) and install. Sets SB_BINDIR, the bin folder of
+# the PostgreSQL that has the extension installed (a staged copy if needed).
+sb_build_install() {
+    local src=$1 pgc
+    pgc=$(sb_pg_config)
+    make -s -C "$src" PG_CONFIG="$pgc" COPT='-Wall -Wextra -Wno-unused-parameter -Werror' >/dev/null ||
+        sb_die "build failed"
+    local sharedir pkglibdir
+    sharedir=$("$pgc" --sharedir); pkglibdir=$("$pgc" --pkglibdir)
+    if [ -w "$sharedir/extension" ] && [ -w "$pkglibdir" ]; then
+        make -s -C "$src" PG_CONFIG="$pgc" install >/dev/null || sb_die "make install failed"
+        SB_BINDIR=$("$pgc" --bindir)
+    else
+        sb_stage_install "$src" "$pgc"
+    fi
+    export SB_BINDIR
+}
+
+# A private copy of the PostgreSQL installation with the extension in it,
+# for a user who may not write to the system folders. PostgreSQL finds its
+# share and lib folders relative to its own binary, so the binaries are
+# copied (not linked) and everything else is linked.
+sb_stage_install() {
+    local src=$1 pgc=$2 stage bindir sharedir pkglibdir f
+    stage=${SB_STAGE:-$(mktemp -d "${TMPDIR:-/tmp}/salesboard-stage.XXXXXX")}
+    bindir=$("$pgc" --bindir); sharedir=$("$pgc" --sharedir); pkglibdir=$("$pgc" --pkglibdir)
+    mkdir -p "$stage$bindir" "$stage$sharedir/extension" "$stage$pkglibdir"
+    cp -p "$bindir"/* "$stage$bindir/"
+    for f in "$sharedir"/*; do [ "$(basename "$f")" = extension ] || ln -sfn "$f" "$stage$sharedir/"; done
+    for f in "$sharedir"/extension/*; do ln -sfn "$f" "$stage$sharedir/extension/"; done
+    for f in "$pkglibdir"/*; do ln -sfn "$f" "$stage$pkglibdir/"; done
+    make -s -C "$src" PG_CONFIG="$pgc" DESTDIR="$stage" install >/dev/null || sb_die "staged install failed"
+    SB_BINDIR=$stage$bindir
+    SB_STAGE=$stage
+    export SB_STAGE
+    sb_say "installed into a private copy of PostgreSQL at $stage"
+}
+
+# When root: copy the tree to a folder the run user owns and re-run the
+# given script there as that user. Never returns.
+sb_reexec_unprivileged() {
+    local src=$1 script=$2; shift 2
+    local tmp rc
+    id "$SB_RUN_USER" >/dev/null 2>&1 || sb_die "user $SB_RUN_USER does not exist"
+    tmp=$(mktemp -d /tmp/salesboard-run.XXXXXX)
+    mkdir "$tmp/src"
+    tar -C "$src" --exclude=.git -cf - . | tar -C "$tmp/src" -xf -
+    chown -R "$SB_RUN_USER": "$tmp"
+    chmod 700 "$tmp"
+    runuser -u "$SB_RUN_USER" -- env SB_BINDIR="$SB_BINDIR" SB_PREPARED=1 \
+        TMPDIR="$tmp" HOME="$tmp" bash "$tmp/src/$script" "$@"
+    rc=$?
+    rm -rf "$tmp"
+    exit $rc
+}
+
+# Everything up to "ready to start a cluster as an unprivileged user":
+# packages, build, install, and the switch away from root.
+sb_prepare() {
+    local src=$1 script=$2; shift 2
+    if [ -n "${SB_PREPARED:-}" ]; then
+        return 0
+    fi
+    sb_ensure_packages
+    sb_build_install "$src"
+    if [ "$(id -u)" -eq 0 ]; then
+        sb_reexec_unprivileged "$src" "$script" "$@"
+    fi
+}
+
+# Start a private cluster in folder $1 (created if missing): Unix socket in
+# that folder, no TCP, pg_cron preloaded. Extra postgresql.conf lines may
+# follow as arguments. Sets PGHOST, PGPORT, PGDATA for the callers.
+sb_cluster_start() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    export PGDATA=$dir/data PGHOST=$dir PGPORT=${SB_PORT:-54329}
+    "$SB_BINDIR/initdb" -D "$PGDATA" -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log" >&2; sb_die "initdb failed"; }
+    {
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$dir'"
+        echo "port = $PGPORT"
+        echo "shared_preload_libraries = 'pg_cron'"
+        echo "cron.database_name = 'salesboard'"
+        echo "max_connections = 60"
+        echo "fsync = off"
+        echo "synchronous_commit = off"
+        echo "full_page_writes = off"
+        echo "timezone = 'UTC'"
+        echo "lc_messages = 'C'"
+        local line
+        for line in "$@"; do echo "$line"; done
+    } >>"$PGDATA/postgresql.conf"
+    "$SB_BINDIR/pg_ctl" -D "$PGDATA" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+        { tail -20 "$dir/server.log" >&2; sb_die "the private cluster did not start"; }
+    SB_CLUSTER_DIR=$dir
+}
+
+sb_cluster_stop() {
+    if [ -n "${SB_CLUSTER_DIR:-}" ] && [ -f "$SB_CLUSTER_DIR/data/postmaster.pid" ]; then
+        "$SB_BINDIR/pg_ctl" -D "$SB_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+}
