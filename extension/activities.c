@@ -196,7 +196,10 @@ activity_before_insert(TriggerData *td)
 	{
 		pg_tz	   *tz = deal_owner_tz(deal_id);
 
-		if (tz != NULL && (!date_null || !due_null))
+		/* an unknown deal: let the foreign key, not a CHECK, report it */
+		if (tz == NULL)
+			tz = sb_tz_lookup("UTC");
+		if (!date_null || !due_null)
 			set_all_day(&e, date_null ? sb_local_date(due, tz) : DatumGetDateADT(v), tz, &due);
 	}
 	else if (!date_null)

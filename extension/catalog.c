@@ -256,6 +256,13 @@ sb_catalog_init(void)
 	CacheRegisterRelcacheCallback(relcache_cb, (Datum) 0);
 }
 
+/* Drop the employee and department cache now (a trigger that just changed them). */
+void
+sb_people_cache_reset(void)
+{
+	retire(&cache_people);
+}
+
 /* Bumped whenever the employee cache is dropped (identity.c caches by it). */
 uint64
 sb_people_generation(void)

@@ -545,7 +545,289 @@ GRANT DELETE ON salesboard.deal, salesboard.inbound, salesboard.alert TO salesbo
 GRANT INSERT, DELETE ON salesboard.stage_history TO salesboard_admin;
 GRANT INSERT ON salesboard.inbound, salesboard.alert TO salesboard_admin;
 
-REVOKE ALL ON FUNCTION salesboard.set_employee(bigint) FROM PUBLIC;
+/* Functions: the API for salesboard_user; helpers that CHECK constraints
+ * and row-level security policies evaluate stay callable by everyone. */
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA salesboard FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    salesboard.is_time_zone(text), salesboard.end_of_day(date, text),
+    salesboard.local_date(timestamptz, text), salesboard.current_employee(),
+    salesboard.can_see(bigint), salesboard.can_see_deal(bigint)
+    TO PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    salesboard.create_deal(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, text, text[], text, boolean, timestamptz),
+    salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz),
+    salesboard.complete_activity(bigint, text, timestamptz),
+    salesboard.cancel_activity(bigint, text, timestamptz),
+    salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz),
+    salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz),
+    salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz),
+    salesboard.set_priority(bigint, boolean),
+    salesboard.card_colour(bigint, timestamptz),
+    salesboard.card_colour(salesboard.deal, timestamptz),
+    salesboard.why_colour(bigint, timestamptz),
+    salesboard.board(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer),
+    salesboard.deal_list(bigint, bigint, bigint, text[], boolean, timestamptz),
+    salesboard.board_text(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer, integer)
+    TO salesboard_user;
 GRANT EXECUTE ON FUNCTION salesboard.set_employee(bigint) TO salesboard_app;
-REVOKE ALL ON FUNCTION salesboard.verify() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION salesboard.verify() TO salesboard_admin;
+
+/* ------------------------------------------------------------------
+ * Comments
+ * ------------------------------------------------------------------ */
+COMMENT ON SCHEMA salesboard IS 'salesboard: the "My sales" kanban workstation (deals, activities, board, inbound requests, funnel)';
+
+COMMENT ON TABLE salesboard.department IS 'Departments: a tree (parent_id) with a head; a head sees the deals of every department below';
+COMMENT ON COLUMN salesboard.department.id IS 'Department id';
+COMMENT ON COLUMN salesboard.department.name IS 'Department name';
+COMMENT ON COLUMN salesboard.department.parent_id IS 'The department above, NULL at the root; cycles are refused (SB018)';
+COMMENT ON COLUMN salesboard.department.head_id IS 'The employee who heads this department and sees its whole subtree';
+
+COMMENT ON TABLE salesboard.employee IS 'Employees: deal owners, each with an IANA time zone in which their "today" is judged';
+COMMENT ON COLUMN salesboard.employee.id IS 'Employee id';
+COMMENT ON COLUMN salesboard.employee.name IS 'Full name';
+COMMENT ON COLUMN salesboard.employee.department_id IS 'The department the employee works in';
+COMMENT ON COLUMN salesboard.employee.role_name IS 'Login role that acts as this employee (current_employee()), optional';
+COMMENT ON COLUMN salesboard.employee.time_zone IS 'IANA time-zone name, e.g. Europe/Moscow; validated by is_time_zone()';
+COMMENT ON COLUMN salesboard.employee.active IS 'False for people who have left (kept for history)';
+
+COMMENT ON TABLE salesboard.client IS 'Clients (customers) deals are for';
+COMMENT ON COLUMN salesboard.client.id IS 'Client id';
+COMMENT ON COLUMN salesboard.client.name IS 'Client name';
+COMMENT ON COLUMN salesboard.client.email IS 'Contact e-mail (inbound e-mail is matched on it)';
+COMMENT ON COLUMN salesboard.client.phone IS 'Contact phone (inbound calls are matched on it)';
+COMMENT ON COLUMN salesboard.client.created_at IS 'When the client was added';
+
+COMMENT ON TABLE salesboard.service_type IS 'Kinds of service a deal is about (a board filter)';
+COMMENT ON COLUMN salesboard.service_type.id IS 'Service type id';
+COMMENT ON COLUMN salesboard.service_type.name IS 'Service type name';
+COMMENT ON TABLE salesboard.tag IS 'Tags; a deal can carry several (deal_tag)';
+COMMENT ON COLUMN salesboard.tag.id IS 'Tag id';
+COMMENT ON COLUMN salesboard.tag.name IS 'Tag name, used by create_deal(tags) and board(tags)';
+COMMENT ON TABLE salesboard.pipeline IS 'Sales pipelines; each has ordered open stages plus one Won and one Lost stage';
+COMMENT ON COLUMN salesboard.pipeline.id IS 'Pipeline id';
+COMMENT ON COLUMN salesboard.pipeline.name IS 'Pipeline name';
+
+COMMENT ON TABLE salesboard.stage IS 'Stages of a pipeline: open stages in position order, then Won and Lost';
+COMMENT ON COLUMN salesboard.stage.id IS 'Stage id';
+COMMENT ON COLUMN salesboard.stage.pipeline_id IS 'The pipeline the stage belongs to; deals move only within it';
+COMMENT ON COLUMN salesboard.stage.name IS 'Column title on the board';
+COMMENT ON COLUMN salesboard.stage.position IS 'Order of the open stages (board columns); unique per pipeline';
+COMMENT ON COLUMN salesboard.stage.kind IS 'open, won or lost; one won and one lost stage per pipeline';
+COMMENT ON COLUMN salesboard.stage.probability IS 'Chance of winning from this stage, in percent (weighted funnel amounts)';
+COMMENT ON COLUMN salesboard.stage.rot_days IS 'Days a deal may sit in this stage before the overdue check raises an alert';
+
+COMMENT ON TABLE salesboard.lost_reason IS 'Why deals are lost; close_deal(won => false) requires one';
+COMMENT ON COLUMN salesboard.lost_reason.id IS 'Lost reason id';
+COMMENT ON COLUMN salesboard.lost_reason.name IS 'Lost reason text';
+COMMENT ON COLUMN salesboard.lost_reason.active IS 'False for reasons no longer offered';
+
+COMMENT ON TABLE salesboard.lead_source IS 'Inbound channels: mailboxes, phone lines, messengers, web forms, each with a responsible employee';
+COMMENT ON COLUMN salesboard.lead_source.id IS 'Source id';
+COMMENT ON COLUMN salesboard.lead_source.channel IS 'email, phone, telegram, vk, viber or web_form';
+COMMENT ON COLUMN salesboard.lead_source.address IS 'Mailbox, phone number, chat or form address';
+COMMENT ON COLUMN salesboard.lead_source.owner_id IS 'Employee responsible for requests from this source';
+COMMENT ON COLUMN salesboard.lead_source.is_lead_source IS 'Only sources with this flag feed the Inbound column';
+COMMENT ON COLUMN salesboard.lead_source.active IS 'False for sources no longer read';
+
+COMMENT ON TABLE salesboard.deal IS 'Deals (customer interests): one card on its owner''s board, always in one stage';
+COMMENT ON COLUMN salesboard.deal.id IS 'Deal id';
+COMMENT ON COLUMN salesboard.deal.pipeline_id IS 'Pipeline of the deal; follows from the stage';
+COMMENT ON COLUMN salesboard.deal.stage_id IS 'Current stage; changed only by move_deal, close_deal and reopen_deal';
+COMMENT ON COLUMN salesboard.deal.owner_id IS 'Responsible employee; the deal is on their board';
+COMMENT ON COLUMN salesboard.deal.title IS 'Card title';
+COMMENT ON COLUMN salesboard.deal.client_id IS 'The client, optional';
+COMMENT ON COLUMN salesboard.deal.service_type_id IS 'The service type, optional';
+COMMENT ON COLUMN salesboard.deal.amount IS 'Expected amount, optional (needs currency)';
+COMMENT ON COLUMN salesboard.deal.currency IS 'ISO 4217 currency code of amount';
+COMMENT ON COLUMN salesboard.deal.priority IS 'First-priority flag, marked on the board (set_priority)';
+COMMENT ON COLUMN salesboard.deal.status IS 'Derived: the kind of the current stage (open, won, lost)';
+COMMENT ON COLUMN salesboard.deal.next_due IS 'Derived: the earliest due moment of the planned activities (all-day ones at the end of their local day)';
+COMMENT ON COLUMN salesboard.deal.next_activity_id IS 'Derived: the planned activity with the earliest (due_at, id)';
+COMMENT ON COLUMN salesboard.deal.stage_entered_at IS 'When the deal entered its current stage';
+COMMENT ON COLUMN salesboard.deal.created_at IS 'When the deal was created';
+COMMENT ON COLUMN salesboard.deal.created_by IS 'Employee who created the deal';
+COMMENT ON COLUMN salesboard.deal.closed_at IS 'When the deal was won or lost; NULL while open';
+COMMENT ON COLUMN salesboard.deal.lost_reason_id IS 'Why the deal was lost; only for lost deals';
+
+COMMENT ON TABLE salesboard.deal_tag IS 'Tags carried by deals';
+COMMENT ON COLUMN salesboard.deal_tag.deal_id IS 'The deal';
+COMMENT ON COLUMN salesboard.deal_tag.tag_id IS 'The tag';
+
+COMMENT ON TABLE salesboard.activity IS 'Planned work on a deal: interactions with the client and internal tasks; every open deal always has a planned one';
+COMMENT ON COLUMN salesboard.activity.id IS 'Activity id';
+COMMENT ON COLUMN salesboard.activity.deal_id IS 'The deal; cannot change';
+COMMENT ON COLUMN salesboard.activity.kind IS 'interaction (call, meeting, e-mail, message) or task';
+COMMENT ON COLUMN salesboard.activity.subject IS 'What is to be done';
+COMMENT ON COLUMN salesboard.activity.due_at IS 'Due moment; for all-day activities the last microsecond of due_date in the owner''s time zone';
+COMMENT ON COLUMN salesboard.activity.all_day IS 'Due by the end of a calendar day rather than at a time';
+COMMENT ON COLUMN salesboard.activity.due_date IS 'The local calendar day of an all-day activity';
+COMMENT ON COLUMN salesboard.activity.assignee_id IS 'Who does it, when not the deal''s owner';
+COMMENT ON COLUMN salesboard.activity.status IS 'planned, done (with a result) or cancelled; done and cancelled are final';
+COMMENT ON COLUMN salesboard.activity.result IS 'What came of it (done) or why it was cancelled';
+COMMENT ON COLUMN salesboard.activity.done_at IS 'When it was done or cancelled';
+COMMENT ON COLUMN salesboard.activity.created_at IS 'When it was planned';
+COMMENT ON COLUMN salesboard.activity.created_by IS 'Employee who planned it';
+
+COMMENT ON TABLE salesboard.stage_history IS 'One row per stage change (create, move, won, lost, reopen): the source of time-in-stage and the funnel as of any date';
+COMMENT ON COLUMN salesboard.stage_history.id IS 'History row id';
+COMMENT ON COLUMN salesboard.stage_history.deal_id IS 'The deal';
+COMMENT ON COLUMN salesboard.stage_history.event IS 'create, move, won, lost or reopen';
+COMMENT ON COLUMN salesboard.stage_history.from_stage_id IS 'Stage left (NULL for create)';
+COMMENT ON COLUMN salesboard.stage_history.to_stage_id IS 'Stage entered';
+COMMENT ON COLUMN salesboard.stage_history.moved_at IS 'When';
+COMMENT ON COLUMN salesboard.stage_history.moved_by IS 'Employee who made the change (NULL for roles that are not employees)';
+COMMENT ON COLUMN salesboard.stage_history.moved_by_role IS 'Database role that made the change';
+COMMENT ON COLUMN salesboard.stage_history.owner_id IS 'The deal''s owner at the time';
+COMMENT ON COLUMN salesboard.stage_history.amount IS 'The deal''s amount at the time';
+COMMENT ON COLUMN salesboard.stage_history.result IS 'The result written on the activity the deal moved on';
+COMMENT ON COLUMN salesboard.stage_history.activity_id IS 'The activity completed by the change';
+COMMENT ON COLUMN salesboard.stage_history.next_activity_id IS 'The activity planned by the change';
+COMMENT ON COLUMN salesboard.stage_history.lost_reason_id IS 'Why it was lost (lost events)';
+COMMENT ON COLUMN salesboard.stage_history.request_id IS 'Idempotency key of the change: the same request is applied once';
+
+COMMENT ON TABLE salesboard.inbound IS 'Inbound requests (e-mail, calls, messengers, web forms) waiting to become deals or be dismissed';
+COMMENT ON COLUMN salesboard.inbound.id IS 'Request id';
+COMMENT ON COLUMN salesboard.inbound.source_id IS 'The lead source it came from';
+COMMENT ON COLUMN salesboard.inbound.channel IS 'Channel of the source';
+COMMENT ON COLUMN salesboard.inbound.sender IS 'Sender address, number or handle';
+COMMENT ON COLUMN salesboard.inbound.subject IS 'Subject line, if any';
+COMMENT ON COLUMN salesboard.inbound.body IS 'Text';
+COMMENT ON COLUMN salesboard.inbound.received_at IS 'When it arrived';
+COMMENT ON COLUMN salesboard.inbound.external_ref IS 'The source''s own id (message id, call id); a repeat is stored once';
+COMMENT ON COLUMN salesboard.inbound.thread_ref IS 'Conversation thread reference (replies are linked to the thread''s deal)';
+COMMENT ON COLUMN salesboard.inbound.folder IS 'Mailbox folder it was filed in';
+COMMENT ON COLUMN salesboard.inbound.payload IS 'Raw data from the channel';
+COMMENT ON COLUMN salesboard.inbound.status IS 'new, dismissed, accepted, linked or auto_linked';
+COMMENT ON COLUMN salesboard.inbound.deal_id IS 'The deal it became or was linked to';
+COMMENT ON COLUMN salesboard.inbound.owner_id IS 'Employee responsible (the source''s owner)';
+COMMENT ON COLUMN salesboard.inbound.handled_at IS 'When it was handled';
+COMMENT ON COLUMN salesboard.inbound.handled_by IS 'Employee who handled it';
+
+COMMENT ON TABLE salesboard.alert IS 'Alerts raised by the overdue check: overdue activities and deals rotting in a stage, once per event';
+COMMENT ON COLUMN salesboard.alert.id IS 'Alert id';
+COMMENT ON COLUMN salesboard.alert.employee_id IS 'Who is alerted';
+COMMENT ON COLUMN salesboard.alert.kind IS 'activity_overdue or deal_rotting';
+COMMENT ON COLUMN salesboard.alert.deal_id IS 'The deal';
+COMMENT ON COLUMN salesboard.alert.activity_id IS 'The overdue activity';
+COMMENT ON COLUMN salesboard.alert.stage_id IS 'The stage the deal rots in';
+COMMENT ON COLUMN salesboard.alert.event_at IS 'The moment of the event (due moment, rot moment); with kind, deal, activity and employee it identifies the event';
+COMMENT ON COLUMN salesboard.alert.created_at IS 'When the alert was raised';
+COMMENT ON COLUMN salesboard.alert.seen_at IS 'When the employee saw it';
+
+COMMENT ON INDEX salesboard.deal_board_idx IS 'The board: one range scan per owner in next-due order';
+COMMENT ON INDEX salesboard.deal_closed_idx IS 'The Won and Lost columns: recently closed deals per owner';
+COMMENT ON INDEX salesboard.deal_stage_idx IS 'Deals by stage (funnel, stage deletes)';
+COMMENT ON INDEX salesboard.deal_client_idx IS 'Deals by client';
+COMMENT ON INDEX salesboard.deal_service_type_idx IS 'Deals by service type';
+COMMENT ON INDEX salesboard.deal_tag_tag_idx IS 'Deals by tag';
+COMMENT ON INDEX salesboard.activity_planned_idx IS 'The planned activities of a deal in due order: next_due upkeep and the planned-activity rule';
+COMMENT ON INDEX salesboard.activity_deal_idx IS 'All activities of a deal';
+COMMENT ON INDEX salesboard.activity_due_idx IS 'Planned activities by due moment: the overdue check';
+COMMENT ON INDEX salesboard.activity_assignee_idx IS 'Activities by assignee';
+COMMENT ON INDEX salesboard.stage_history_deal_idx IS 'History of a deal in time order';
+COMMENT ON INDEX salesboard.stage_history_to_stage_idx IS 'Stage entries in time order: the funnel';
+COMMENT ON INDEX salesboard.stage_history_moved_at_idx IS 'History by time: funnel periods';
+COMMENT ON INDEX salesboard.employee_department_idx IS 'Employees by department';
+COMMENT ON INDEX salesboard.department_parent_idx IS 'Departments by parent';
+COMMENT ON INDEX salesboard.department_head_idx IS 'Departments by head';
+COMMENT ON INDEX salesboard.client_email_idx IS 'Clients by e-mail (inbound matching)';
+COMMENT ON INDEX salesboard.client_phone_idx IS 'Clients by phone (inbound matching)';
+COMMENT ON INDEX salesboard.inbound_queue_idx IS 'The Inbound column: new requests per owner';
+COMMENT ON INDEX salesboard.inbound_thread_idx IS 'Requests by thread (reply linking)';
+COMMENT ON INDEX salesboard.inbound_deal_idx IS 'Requests by deal';
+COMMENT ON INDEX salesboard.alert_once_per_event IS 'One alert per employee and event';
+COMMENT ON INDEX salesboard.alert_unseen_idx IS 'Unseen alerts per employee';
+COMMENT ON INDEX salesboard.stage_one_won_per_pipeline IS 'One Won stage per pipeline';
+COMMENT ON INDEX salesboard.stage_one_lost_per_pipeline IS 'One Lost stage per pipeline';
+
+COMMENT ON FUNCTION salesboard.is_time_zone(text) IS 'True for a zone name of the IANA database exactly as spelled there (not an abbreviation or POSIX rule)';
+COMMENT ON FUNCTION salesboard.end_of_day(date, text) IS 'The last microsecond of a local calendar day in a time zone: when an all-day activity falls due';
+COMMENT ON FUNCTION salesboard.local_date(timestamptz, text) IS 'The local calendar date of a moment in a time zone';
+COMMENT ON FUNCTION salesboard.current_employee() IS 'The employee the session acts as: from the login role (employee.role_name) or set_employee(); NULL when none';
+COMMENT ON FUNCTION salesboard.set_employee(bigint) IS 'For pooled application roles (salesboard_app): act as this employee until the end of the transaction';
+COMMENT ON FUNCTION salesboard.can_see(bigint) IS 'Row-level security: may the session see deals owned by this employee (self, subtree of a head, admin)';
+COMMENT ON FUNCTION salesboard.can_see_deal(bigint) IS 'Row-level security of rows that hang off a deal: may the session see this deal';
+COMMENT ON FUNCTION salesboard.create_deal(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, text, text[], text, boolean, timestamptz) IS 'Create a deal in an open stage with its first planned activity; returns the deal id';
+COMMENT ON FUNCTION salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz) IS 'Plan an interaction or task on an open deal (not in the past); returns the activity id';
+COMMENT ON FUNCTION salesboard.complete_activity(bigint, text, timestamptz) IS 'Mark a planned activity done with its result';
+COMMENT ON FUNCTION salesboard.cancel_activity(bigint, text, timestamptz) IS 'Cancel a planned activity, saying why';
+COMMENT ON FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz) IS 'Move a deal to another open stage: record the result of the current activity, plan the next, write history; once per request_id';
+COMMENT ON FUNCTION salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz) IS 'Win or lose a deal: record the result, cancel the remaining planned activities, write history; lost needs a reason; once per request_id';
+COMMENT ON FUNCTION salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz) IS 'Bring a won or lost deal back to an open stage with a new planned activity; once per request_id';
+COMMENT ON FUNCTION salesboard.set_priority(bigint, boolean) IS 'Flag or unflag a deal for first-priority handling';
+COMMENT ON FUNCTION salesboard.verify() IS 'Every broken invariant, one row each (empty when all hold): for DBAs after a load with triggers disabled';
+COMMENT ON FUNCTION salesboard.card_colour(bigint, timestamptz) IS 'red (a planned activity overdue), yellow (one due today), green: judged in the owner''s time zone';
+COMMENT ON FUNCTION salesboard.card_colour(salesboard.deal, timestamptz) IS 'card_colour of a deal row the query already has (no second read of the deal)';
+COMMENT ON FUNCTION salesboard.why_colour(bigint, timestamptz) IS 'The activities that decide a card''s colour, with the state of each (overdue, today, planned)';
+COMMENT ON FUNCTION salesboard.board(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer) IS 'The board: one row per card, by column and next due, within a viewing horizon, with filters; heads see their subtree';
+COMMENT ON FUNCTION salesboard.deal_list(bigint, bigint, bigint, text[], boolean, timestamptz) IS 'List mode: every open deal in next-due order, no horizon';
+COMMENT ON FUNCTION salesboard.board_text(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer, integer) IS 'The board drawn as text columns for psql';
+COMMENT ON FUNCTION salesboard.deal_rules_trigger() IS 'Trigger: derives a new deal''s pipeline and status; accepts stage changes only from move/close/reopen; refuses changes of derived columns';
+COMMENT ON FUNCTION salesboard.deal_history_trigger() IS 'Trigger: writes the create row of stage history for every new deal, set-based';
+COMMENT ON FUNCTION salesboard.reanchor_all_day_trigger() IS 'Trigger: all-day activities fall due at the end of the day in the new owner''s / new time zone';
+COMMENT ON FUNCTION salesboard.activity_rules_trigger() IS 'Trigger: all-day due moments, no planning in the past, finished activities are final';
+COMMENT ON FUNCTION salesboard.activity_inserted_trigger() IS 'Trigger: new planned activities may become their deal''s next one; none on closed deals';
+COMMENT ON FUNCTION salesboard.activity_updated_trigger() IS 'Trigger: recompute next_due of deals whose planned work changed, under their row locks';
+COMMENT ON FUNCTION salesboard.activity_deleted_trigger() IS 'Trigger: recompute next_due of deals that lost planned activities, under their row locks';
+COMMENT ON FUNCTION salesboard.planned_activity_check_trigger() IS 'Constraint trigger, checked at commit: every open deal has a planned activity (SB001)';
+COMMENT ON FUNCTION salesboard.config_changed_trigger() IS 'Trigger: tells every session to reload its cached stages, employees or departments';
+COMMENT ON FUNCTION salesboard.department_tree_trigger() IS 'Trigger: departments stay a tree (SB018)';
+
+COMMENT ON TRIGGER deal_rules ON salesboard.deal IS 'Stage changes only through the protocol; derived columns kept';
+COMMENT ON TRIGGER deal_history ON salesboard.deal IS 'Create row of stage history for every new deal';
+COMMENT ON TRIGGER deal_owner_reanchor ON salesboard.deal IS 'Re-anchor all-day activities to the new owner''s zone';
+COMMENT ON TRIGGER deal_has_planned_activity ON salesboard.deal IS 'At commit: a new open deal has a planned activity';
+COMMENT ON TRIGGER deal_reopened_has_planned_activity ON salesboard.deal IS 'At commit: a reopened deal has a planned activity';
+COMMENT ON TRIGGER activity_rules ON salesboard.activity IS 'All-day due moments, no planning in the past, finished activities final';
+COMMENT ON TRIGGER activity_inserted ON salesboard.activity IS 'next_due upkeep for inserts; none on closed deals';
+COMMENT ON TRIGGER activity_updated ON salesboard.activity IS 'next_due upkeep for updates';
+COMMENT ON TRIGGER activity_deleted ON salesboard.activity IS 'next_due upkeep for deletes';
+COMMENT ON TRIGGER activity_finished_keeps_planned ON salesboard.activity IS 'At commit: finishing an activity leaves its open deal a planned one';
+COMMENT ON TRIGGER activity_deleted_keeps_planned ON salesboard.activity IS 'At commit: deleting an activity leaves its open deal a planned one';
+COMMENT ON TRIGGER stage_changed ON salesboard.stage IS 'Sessions reload their cached stages';
+COMMENT ON TRIGGER employee_changed ON salesboard.employee IS 'Sessions reload their cached employees';
+COMMENT ON TRIGGER employee_time_zone_reanchor ON salesboard.employee IS 'Re-anchor all-day activities when an employee changes time zone';
+COMMENT ON TRIGGER department_changed ON salesboard.department IS 'Sessions reload their cached departments';
+COMMENT ON TRIGGER department_tree ON salesboard.department IS 'Departments stay a tree';
+
+COMMENT ON POLICY deal_visible ON salesboard.deal IS 'Own deals; a head also the subtree; admins all';
+COMMENT ON POLICY activity_visible ON salesboard.activity IS 'Activities of visible deals';
+COMMENT ON POLICY deal_tag_visible ON salesboard.deal_tag IS 'Tags of visible deals';
+COMMENT ON POLICY stage_history_visible ON salesboard.stage_history IS 'History of visible deals';
+COMMENT ON POLICY inbound_visible ON salesboard.inbound IS 'Requests of sources one is responsible for (or of the subtree)';
+COMMENT ON POLICY alert_visible ON salesboard.alert IS 'Own alerts; a head also the subtree''s';
+
+/* ------------------------------------------------------------------
+ * pg_dump keeps the data of every table (configuration and working
+ * data alike) and the identity sequences' positions.
+ * ------------------------------------------------------------------ */
+SELECT pg_catalog.pg_extension_config_dump('salesboard.department', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.employee', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.client', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.service_type', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.tag', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.pipeline', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.stage', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.lost_reason', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.lead_source', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.deal', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.deal_tag', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.activity', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.stage_history', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.inbound', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.alert', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.department_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.employee_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.client_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.service_type_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.tag_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.pipeline_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.stage_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.lost_reason_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.lead_source_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.deal_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.activity_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.stage_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.inbound_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('salesboard.alert_id_seq', '');

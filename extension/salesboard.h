@@ -114,6 +114,7 @@ extern void sb_catalog(void);
 extern void sb_catalog_init(void);
 extern void sb_catalog_xact_end(void);
 extern uint64 sb_people_generation(void);
+extern void sb_people_cache_reset(void);
 
 /* one stage, from the backend's stage cache */
 typedef struct SbStage

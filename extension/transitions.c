@@ -373,6 +373,8 @@ sb_reanchor_all_day(PG_FUNCTION_ARGS)
 	sb_catalog();
 	desc = RelationGetDescr(td->tg_relation);
 	is_deal = RelationGetRelid(td->tg_relation) == sb_cat.deal;
+	if (!is_deal)
+		sb_people_cache_reset();	/* the new zone, not the cached one */
 	values[0] = heap_getattr(td->tg_newtuple, is_deal ? DATT(DEAL_ID) : 1, desc, &isnull);
 	SPI_connect();
 	sb_exec(is_deal ? &q_reanchor_deal : &q_reanchor_owner, values, NULL, false, 0);

@@ -29,7 +29,7 @@ sb_missing_packages() {
     for p in "${SB_PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
-    printf '%s\n' "${missing[@]}"
+    [ "${#missing[@]}" -eq 0 ] || printf '%s\n' "${missing[@]}"
 }
 
 # Install missing packages (root), or fail with the command to run.

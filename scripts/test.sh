@@ -29,7 +29,7 @@ cleanup() { sb_cluster_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pgxs=$(dirname "$("$(sb_pg_config)" --pgxs)")/..
+pgxs=$(dirname "$(dirname "$(dirname "$("$(sb_pg_config)" --pgxs)")")")
 export PATH=$SB_BINDIR:$PATH
 sb_cluster_start "$work/pg" "cron.host = '$work/pg'"
 
@@ -104,7 +104,7 @@ for suite in "${suites[@]}"; do
         mkdir -p "$work/tap"
         (cd "$src" && TESTDIR="$work/tap" TESTDATADIR="$work/tap" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
             PGHOST= PGPORT= PGDATA= SB_SRC="$src" \
-            prove -v -I "$pgxs/src/test/perl" -I "$src/test/t" test/t/) >"$out" 2>&1
+            prove -v -I "$pgxs/src/test/perl" -I "$src/test/t" test/t/*.pl) >"$out" 2>&1
         rc=$?; grep -Ev '^[[:space:]]*ok [0-9]+' "$out"
         count_tap "$out" tap $rc
         ;;
