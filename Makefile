@@ -22,7 +22,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=salesboard
 
 # isolation specs (test/isolation/specs -> test/isolation/expected)
 ISOLATION      = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=salesboard
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)

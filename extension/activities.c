@@ -305,6 +305,33 @@ activity_before_update(TriggerData *td)
 	return heap_modify_tuple_by_cols(newt, desc, e.n, e.cols, e.values, e.nulls);
 }
 
+/*
+ * Finished activities are the deal's history: only administrators delete
+ * them, and they go with their deal when it is deleted.
+ */
+static void
+activity_before_delete(TriggerData *td)
+{
+	HeapTuple	oldt = td->tg_trigtuple;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	bool		isnull;
+	char		status = sb_tuple_code(oldt, desc, ATT(ACT_STATUS));
+	int64		deal_id;
+
+	if (status == 'p' || sb_is_admin())
+		return;
+	deal_id = DatumGetInt64(getcol(oldt, desc, ACT_DEAL_ID, &isnull));
+	if (deal_owner_tz(deal_id) == NULL)
+		return;					/* the deal is being deleted: cascade */
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_ACTIVITY_FINAL),
+			 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " is %s and cannot be deleted",
+					DatumGetInt64(getcol(oldt, desc, ACT_ID, &isnull)), deal_id,
+					status == 'd' ? "done" : "cancelled"),
+			 errdetail("Finished activities are the deal's history."),
+			 errhint("Only salesboard_admin members delete history.")));
+}
+
 Datum
 sb_activity_before_row(PG_FUNCTION_ARGS)
 {
@@ -321,6 +348,8 @@ sb_activity_before_row(PG_FUNCTION_ARGS)
 		return PointerGetDatum(activity_before_insert(td));
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		return PointerGetDatum(activity_before_update(td));
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		activity_before_delete(td);
 	return PointerGetDatum(td->tg_trigtuple);
 }
 

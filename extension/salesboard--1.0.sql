@@ -326,7 +326,8 @@ CREATE FUNCTION salesboard.move_deal(
     deal_id bigint, to_stage_id bigint, result text,
     next_due timestamptz, next_subject text,
     next_kind text DEFAULT 'interaction', next_all_day boolean DEFAULT false,
-    request_id uuid DEFAULT NULL, at timestamptz DEFAULT now())
+    request_id uuid DEFAULT NULL, at timestamptz DEFAULT now(),
+    expected_stage_id bigint DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'sb_move_deal'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -334,7 +335,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 CREATE FUNCTION salesboard.close_deal(
     deal_id bigint, won boolean, result text,
     lost_reason_id bigint DEFAULT NULL, request_id uuid DEFAULT NULL,
-    at timestamptz DEFAULT now())
+    at timestamptz DEFAULT now(), expected_stage_id bigint DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'sb_close_deal'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -459,7 +460,7 @@ CREATE CONSTRAINT TRIGGER deal_reopened_has_planned_activity
     EXECUTE FUNCTION salesboard.planned_activity_check_trigger();
 
 CREATE TRIGGER activity_rules
-    BEFORE INSERT OR UPDATE ON salesboard.activity
+    BEFORE INSERT OR UPDATE OR DELETE ON salesboard.activity
     FOR EACH ROW EXECUTE FUNCTION salesboard.activity_rules_trigger();
 CREATE TRIGGER activity_inserted
     AFTER INSERT ON salesboard.activity REFERENCING NEW TABLE AS new_rows
@@ -558,8 +559,8 @@ GRANT EXECUTE ON FUNCTION
     salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz),
     salesboard.complete_activity(bigint, text, timestamptz),
     salesboard.cancel_activity(bigint, text, timestamptz),
-    salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz),
-    salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz),
+    salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint),
+    salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz, bigint),
     salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz),
     salesboard.set_priority(bigint, boolean),
     salesboard.card_colour(bigint, timestamptz),
@@ -752,8 +753,8 @@ COMMENT ON FUNCTION salesboard.create_deal(bigint, bigint, text, timestamptz, te
 COMMENT ON FUNCTION salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz) IS 'Plan an interaction or task on an open deal (not in the past); returns the activity id';
 COMMENT ON FUNCTION salesboard.complete_activity(bigint, text, timestamptz) IS 'Mark a planned activity done with its result';
 COMMENT ON FUNCTION salesboard.cancel_activity(bigint, text, timestamptz) IS 'Cancel a planned activity, saying why';
-COMMENT ON FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz) IS 'Move a deal to another open stage: record the result of the current activity, plan the next, write history; once per request_id';
-COMMENT ON FUNCTION salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz) IS 'Win or lose a deal: record the result, cancel the remaining planned activities, write history; lost needs a reason; once per request_id';
+COMMENT ON FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint) IS 'Move a deal to another open stage: record the result of the current activity, plan the next, write history; once per request_id';
+COMMENT ON FUNCTION salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz, bigint) IS 'Win or lose a deal: record the result, cancel the remaining planned activities, write history; lost needs a reason; once per request_id';
 COMMENT ON FUNCTION salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz) IS 'Bring a won or lost deal back to an open stage with a new planned activity; once per request_id';
 COMMENT ON FUNCTION salesboard.set_priority(bigint, boolean) IS 'Flag or unflag a deal for first-priority handling';
 COMMENT ON FUNCTION salesboard.verify() IS 'Every broken invariant, one row each (empty when all hold): for DBAs after a load with triggers disabled';

@@ -389,7 +389,8 @@ static SbQuery q_history = {
 	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, "
 	"moved_at, moved_by, moved_by_role, owner_id, amount, result, activity_id, "
 	"next_activity_id, lost_reason_id, request_id) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+	"ON CONFLICT (request_id) DO NOTHING",
 	14, {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, NAMEOID, INT8OID,
 	NUMERICOID, TEXTOID, INT8OID, INT8OID, INT8OID, UUIDOID}, NULL
 };
@@ -439,6 +440,12 @@ insert_history(const HistoryRow *h)
 	v[13] = UUIDPGetDatum(h->request_id);
 	n[13] = h->request_id ? ' ' : 'n';
 	sb_exec(&q_history, v, n, false, 0);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_REQUEST_REUSED),
+				 errmsg("request %s was used at the same time for a change of another deal",
+						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(h->request_id)))),
+				 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
 }
 
 /*
@@ -546,6 +553,47 @@ require_open_stage(const SbStage *st, int64 deal_id)
 				 errhint("Close deals with salesboard.close_deal(deal_id, won, result, ...).")));
 }
 
+/*
+ * The moment of a stage change must not precede the deal's previous one,
+ * or history (and time in stage) would run backwards. A transaction that
+ * began before another one's change of this deal committed, and waited for
+ * it, acts at the moment that change took effect; an explicit earlier `at`
+ * (an import out of order) is refused.
+ */
+static TimestampTz
+change_moment(const SbDealRow *deal, TimestampTz at)
+{
+	if (at >= deal->stage_entered_at)
+		return at;
+	if (at == GetCurrentTransactionStartTimestamp())
+		return deal->stage_entered_at;
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_OUT_OF_ORDER),
+			 errmsg("at = %s is before the last stage change of deal " INT64_FORMAT " at %s",
+					pstrdup(timestamptz_to_str(at)), deal->id,
+					pstrdup(timestamptz_to_str(deal->stage_entered_at))),
+			 errhint("Apply the changes of a deal in time order.")));
+	return at;
+}
+
+/* A client that saw the deal in one column may insist it is still there. */
+static void
+check_expected_stage(FunctionCallInfo fcinfo, int argno, const SbDealRow *deal)
+{
+	int64		expected;
+
+	if (PG_ARGISNULL(argno))
+		return;
+	expected = PG_GETARG_INT64(argno);
+	if (expected != deal->stage_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_STAGE_CHANGED),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is no longer in stage " INT64_FORMAT ": it is in stage " INT64_FORMAT " now",
+						deal->id, deal->title, expected, deal->stage_id),
+				 errdetail("Someone moved it after you last read it."),
+				 errhint("Reload the board and decide again.")));
+}
+
 static pg_uuid_t *
 uuid_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -602,7 +650,9 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	sb_open_deal_for_change(deal_id, &deal);
 	if (request_seen(request_id, deal_id, "move", to_stage_id))
 		PG_RETURN_VOID();
+	check_expected_stage(fcinfo, 9, &deal);
 	require_open(&deal, "moved");
+	at = change_moment(&deal, at);
 	require_same_pipeline(&deal, st);
 	require_open_stage(st, deal_id);
 	if (st->id == deal.stage_id)
@@ -718,7 +768,9 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	sb_open_deal_for_change(deal_id, &deal);
 	if (request_seen(request_id, deal_id, won ? "won" : "lost", 0))
 		PG_RETURN_VOID();
+	check_expected_stage(fcinfo, 6, &deal);
 	require_open(&deal, "closed again");
+	at = change_moment(&deal, at);
 	require_result(result, deal_id, won ? "winning" : "losing");
 	if (!won && lost_reason_id == 0)
 		ereport(ERROR,
@@ -836,6 +888,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	sb_open_deal_for_change(deal_id, &deal);
 	if (request_seen(request_id, deal_id, "reopen", to_stage_id))
 		PG_RETURN_VOID();
+	at = change_moment(&deal, at);
 	if (deal.status == 'o')
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_DEAL_NOT_CLOSED),
