@@ -34,6 +34,9 @@ all:
 	@exit 1
 endif
 
+# every object depends on the shared header (PGXS tracks no headers)
+$(OBJS): extension/salesboard.h
+
 .PHONY: test demo bench bench-quick deps
 
 deps:

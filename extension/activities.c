@@ -200,7 +200,10 @@ activity_before_insert(TriggerData *td)
 		if (tz == NULL)
 			tz = sb_tz_lookup("UTC");
 		if (!date_null || !due_null)
+		{
 			set_all_day(&e, date_null ? sb_local_date(due, tz) : DatumGetDateADT(v), tz, &due);
+			due_null = false;
+		}
 	}
 	else if (!date_null)
 		edit(&e, ACT_DUE_DATE, (Datum) 0, true);
@@ -835,7 +838,7 @@ static SbQuery q_finish_activity = {
  */
 int64
 sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
-				   TimestampTz due, bool all_day, int64 assignee_id, TimestampTz at)
+				   TimestampTz due, bool all_day, const int64 *assignee_id, TimestampTz at)
 {
 	Datum		values[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -853,10 +856,10 @@ sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
 				(errcode(ERRCODE_SB_BAD_VALUE),
 				 errmsg("the activity planned on deal " INT64_FORMAT " needs a subject", deal->id),
 				 errhint("Say what is to be done, e.g. 'Call to agree the proposal'.")));
-	if (assignee_id != 0 && sb_employee(assignee_id) == NULL)
+	if (assignee_id != NULL && sb_employee(*assignee_id) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
-				 errmsg("assignee " INT64_FORMAT " does not exist", assignee_id),
+				 errmsg("assignee " INT64_FORMAT " does not exist", *assignee_id),
 				 errhint("Pass the id of a row of salesboard.employee, or NULL for the deal's owner.")));
 	if (owner == NULL)
 		ereport(ERROR,
@@ -870,8 +873,8 @@ sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
 	values[2] = CStringGetTextDatum(subject);
 	values[3] = TimestampTzGetDatum(due);
 	values[4] = BoolGetDatum(all_day);
-	values[5] = Int64GetDatum(assignee_id);
-	nulls[5] = assignee_id != 0 ? ' ' : 'n';
+	values[5] = Int64GetDatum(assignee_id ? *assignee_id : 0);
+	nulls[5] = assignee_id != NULL ? ' ' : 'n';
 	values[6] = TimestampTzGetDatum(at);
 	values[7] = Int64GetDatum(me);
 	nulls[7] = me != 0 ? ' ' : 'n';
@@ -906,6 +909,7 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 			   *kind;
 	bool		all_day;
 	int64		assignee;
+	bool		has_assignee;
 	SbDealRow	deal;
 	SbProtocol	saved = sb_protocol;
 
@@ -921,6 +925,7 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	kind = sb_text_arg(fcinfo, 3);
 	all_day = PG_GETARG_BOOL(4);
 	assignee = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
+	has_assignee = !PG_ARGISNULL(5);
 	at = PG_GETARG_TIMESTAMPTZ(6);
 	sb_check_at(at);
 
@@ -936,7 +941,8 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
 	PG_TRY();
 	{
-		act_id = sb_insert_activity(&deal, kind, subject, due, all_day, assignee, at);
+		act_id = sb_insert_activity(&deal, kind, subject, due, all_day,
+									has_assignee ? &assignee : NULL, at);
 		sb_refresh_next_due(deal_id);
 	}
 	PG_FINALLY();

@@ -63,8 +63,10 @@ typedef struct BoardArgs
 	int64		employee_id;
 	Horizon		horizon;
 	bool		overdue_last;
-	int64		client_id;		/* 0: any */
-	int64		service_type_id;	/* 0: any */
+	bool		by_client;
+	int64		client_id;
+	bool		by_service_type;
+	int64		service_type_id;
 	int64	   *tag_ids;
 	int			ntags;
 	bool		subordinates;
@@ -79,6 +81,8 @@ typedef struct Card
 	int64		owner_id;
 	int64		client_id;
 	int64		service_type_id;
+	bool		has_client;
+	bool		has_service_type;
 	int64		next_activity_id;
 	const SbStage *st;
 	char	   *title;
@@ -188,9 +192,9 @@ has_tags(BoardRels *r, int64 deal_id, const BoardArgs *a)
 static bool
 passes_filters(BoardRels *r, const SbDealRow *d, const BoardArgs *a)
 {
-	if (a->client_id != 0 && d->client_id != a->client_id)
+	if (a->by_client && (!d->has_client || d->client_id != a->client_id))
 		return false;
-	if (a->service_type_id != 0 && d->service_type_id != a->service_type_id)
+	if (a->by_service_type && (!d->has_service_type || d->service_type_id != a->service_type_id))
 		return false;
 	if (a->ntags > 0 && !has_tags(r, d->id, a))
 		return false;
@@ -206,6 +210,8 @@ card_from_deal(Card *c, const SbDealRow *d, const BoardArgs *a)
 	c->owner_id = d->owner_id;
 	c->client_id = d->client_id;
 	c->service_type_id = d->service_type_id;
+	c->has_client = d->has_client;
+	c->has_service_type = d->has_service_type;
 	c->next_activity_id = d->next_activity_id;
 	c->st = sb_stage(d->stage_id);
 	c->title = d->title;
@@ -414,7 +420,7 @@ cmp_layout(const void *a, const void *b)
 		/* most recently closed first */
 		if (x->closed_at != y->closed_at)
 			return x->closed_at > y->closed_at ? -1 : 1;
-		return x->deal_id > y->deal_id ? -1 : 1;
+		return x->deal_id < y->deal_id ? -1 : (x->deal_id > y->deal_id ? 1 : 0);
 	}
 	if (sort_overdue_last && x->late != y->late)
 		return x->late ? 1 : -1;
@@ -535,8 +541,21 @@ board_args(FunctionCallInfo fcinfo, BoardArgs *a, bool list_mode)
 		a->horizon = parse_horizon(PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
 		a->overdue_last = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	}
-	a->client_id = PG_ARGISNULL(base + 3) ? 0 : PG_GETARG_INT64(base + 3);
-	a->service_type_id = PG_ARGISNULL(base + 4) ? 0 : PG_GETARG_INT64(base + 4);
+	a->by_client = !PG_ARGISNULL(base + 3);
+	a->client_id = a->by_client ? PG_GETARG_INT64(base + 3) : 0;
+	a->by_service_type = !PG_ARGISNULL(base + 4);
+	a->service_type_id = a->by_service_type ? PG_GETARG_INT64(base + 4) : 0;
+	if (a->by_client && !sb_row_exists(sb_cat.client, sb_cat.client_pkey, a->client_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_CLIENT),
+				 errmsg("client " INT64_FORMAT " does not exist", a->client_id),
+				 errhint("Filter by the id of a row of salesboard.client.")));
+	if (a->by_service_type &&
+		!sb_row_exists(sb_cat.service_type, sb_cat.service_type_pkey, a->service_type_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_SERVICE_TYPE),
+				 errmsg("service type " INT64_FORMAT " does not exist", a->service_type_id),
+				 errhint("Filter by the id of a row of salesboard.service_type.")));
 	resolve_filter_tags(PG_ARGISNULL(base + 5) ? NULL : PG_GETARG_ARRAYTYPE_P(base + 5), a);
 	a->subordinates = PG_ARGISNULL(base + 6) ? true : PG_GETARG_BOOL(base + 6);
 	sb_require_arg(fcinfo, base + 7, "at");
@@ -642,8 +661,6 @@ lookup_name(HTAB *cache, Relation rel, Oid pkey, TupleTableSlot *slot, Snapshot 
 	bool		found;
 	NameEntry  *e;
 
-	if (id == 0)
-		return NULL;
 	e = hash_search(cache, &id, HASH_ENTER, &found);
 	if (!found)
 	{
@@ -683,8 +700,8 @@ emit_cards(FunctionCallInfo fcinfo, CardList *cards, bool list_mode)
 		Card	   *c = &cards->cards[i];
 		Datum		v[BOARD_NCOLS];
 		bool		nulls[BOARD_NCOLS] = {0};
-		char	   *client = lookup_name(n.clients, n.client, sb_cat.client_pkey, n.cslot, n.snap, c->client_id);
-		char	   *service = lookup_name(n.services, n.service_type, sb_cat.service_type_pkey, n.sslot, n.snap, c->service_type_id);
+		char	   *client = c->has_client ? lookup_name(n.clients, n.client, sb_cat.client_pkey, n.cslot, n.snap, c->client_id) : NULL;
+		char	   *service = c->has_service_type ? lookup_name(n.services, n.service_type, sb_cat.service_type_pkey, n.sslot, n.snap, c->service_type_id) : NULL;
 		bool		isnull;
 
 		if (c->st == NULL)
@@ -728,9 +745,9 @@ emit_cards(FunctionCallInfo fcinfo, CardList *cards, bool list_mode)
 		v[18] = TimestampTzGetDatum(c->closed_at);
 		nulls[18] = !c->closed;
 		v[19] = Int64GetDatum(c->client_id);
-		nulls[19] = c->client_id == 0;
+		nulls[19] = !c->has_client;
 		v[20] = Int64GetDatum(c->service_type_id);
-		nulls[20] = c->service_type_id == 0;
+		nulls[20] = !c->has_service_type;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	names_close(&n);

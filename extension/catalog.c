@@ -826,7 +826,9 @@ sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d)
 	d->stage_id = sb_slot_int8(slot, a[DEAL_STAGE_ID], &isnull);
 	d->owner_id = sb_slot_int8(slot, a[DEAL_OWNER_ID], &isnull);
 	d->client_id = sb_slot_int8(slot, a[DEAL_CLIENT_ID], &isnull);
+	d->has_client = !isnull;
 	d->service_type_id = sb_slot_int8(slot, a[DEAL_SERVICE_TYPE_ID], &isnull);
+	d->has_service_type = !isnull;
 	d->next_activity_id = sb_slot_int8(slot, a[DEAL_NEXT_ACTIVITY_ID], &isnull);
 	v = slot_getattr(slot, a[DEAL_NEXT_DUE], &isnull);
 	d->has_next = !isnull;
@@ -910,6 +912,21 @@ sb_open_deal_for_change(int64 id, SbDealRow *d)
 		deal_not_found(id);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
+}
+
+/* Is there a row with this bigint key (newest data)? */
+bool
+sb_row_exists(Oid relid, Oid indexoid, int64 id)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	bool		found = sb_fetch_by_id(rel, indexoid, id, snap, slot);
+
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return found;
 }
 
 /* ------------------------------------------------------------------

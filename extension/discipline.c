@@ -123,7 +123,7 @@ static const char *const verify_sql =
 "  FROM salesboard.deal d "
 "  LEFT JOIN LATERAL (SELECT a.id, a.due_at FROM salesboard.activity a "
 "        WHERE a.deal_id = d.id AND a.status = 'planned' ORDER BY a.due_at, a.id LIMIT 1) n ON true "
-" WHERE (d.next_due, d.next_activity_id) IS DISTINCT FROM (n.due_at, n.id) "
+" WHERE d.status = 'open' AND (d.next_due, d.next_activity_id) IS DISTINCT FROM (n.due_at, n.id) "
 "UNION ALL "
 "SELECT d.id, NULL, 'stage_missing', format('deal %s is in stage %s, which does not exist', d.id, d.stage_id) "
 "  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.stage s WHERE s.id = d.stage_id) "

@@ -27,9 +27,20 @@ PG_FUNCTION_INFO_V1(sb_current_employee_sql);
 PG_FUNCTION_INFO_V1(sb_set_employee_sql);
 PG_FUNCTION_INFO_V1(sb_can_see_sql);
 
-/* set_employee(): valid until the end of the transaction */
-static bool acting_set = false;
-static int64 acting_employee = 0;
+/*
+ * set_employee(): valid until the end of the transaction, for the role that
+ * set it only, and undone when the subtransaction that set it rolls back.
+ */
+typedef struct Acting
+{
+	bool		set;
+	int64		employee;
+	Oid			role;			/* the salesboard_app member that set it */
+	int			nest_level;		/* transaction nesting level when set */
+} Acting;
+
+static Acting acting = {false, 0, InvalidOid, 0};
+static Acting acting_before = {false, 0, InvalidOid, 0};	/* to restore */
 
 /* role -> employee look-up, remembered per role and cache generation */
 static Oid	last_uid = InvalidOid;
@@ -39,19 +50,36 @@ static int64 last_employee = 0;
 void
 sb_identity_xact_end(void)
 {
-	acting_set = false;
-	acting_employee = 0;
+	memset(&acting, 0, sizeof(acting));
+	memset(&acting_before, 0, sizeof(acting_before));
+}
+
+/*
+ * End of a subtransaction: a rollback of the one that called
+ * set_employee() undoes it; a commit hands the choice to the parent.
+ */
+void
+sb_identity_subxact_end(bool commit)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (!acting.set || acting.nest_level < level)
+		return;
+	if (commit)
+		acting.nest_level = level - 1;
+	else
+		acting = acting_before;
 }
 
 /* The employee the session acts as, or 0. */
 int64
 sb_current_employee(void)
 {
-	Oid			uid;
+	/* inside an API call running as the owner, the caller is who counts */
+	Oid			uid = sb_caller();
 
-	if (acting_set)
-		return acting_employee;
-	uid = GetUserId();
+	if (acting.set && acting.role == uid)
+		return acting.employee;
 	if (uid != last_uid || last_generation != sb_people_generation())
 	{
 		char	   *name = GetUserNameFromId(uid, true);
@@ -161,8 +189,11 @@ sb_set_employee_sql(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
 				 errmsg("employee " INT64_FORMAT " does not exist", emp),
 				 errhint("Pass the id of a row of salesboard.employee.")));
-	acting_employee = emp;
-	acting_set = true;
+	acting_before = acting;
+	acting.set = true;
+	acting.employee = emp;
+	acting.role = GetUserId();
+	acting.nest_level = GetCurrentTransactionNestLevel();
 	PG_RETURN_VOID();
 }
 

@@ -75,6 +75,16 @@ sb_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+static void
+sb_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		sb_identity_subxact_end(false);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		sb_identity_subxact_end(true);
+}
+
 void
 _PG_init(void)
 {
@@ -89,4 +99,5 @@ _PG_init(void)
 	MarkGUCPrefixReserved("salesboard");
 	sb_catalog_init();
 	RegisterXactCallback(sb_xact_callback, NULL);
+	RegisterSubXactCallback(sb_subxact_callback, NULL);
 }

@@ -162,6 +162,8 @@ typedef struct SbDealRow
 	int64		owner_id;
 	int64		client_id;		/* 0 when NULL */
 	int64		service_type_id;	/* 0 when NULL */
+	bool		has_client;
+	bool		has_service_type;
 	int64		next_activity_id;	/* 0 when NULL */
 	bool		has_next;
 	TimestampTz next_due;
@@ -180,6 +182,7 @@ typedef struct SbDealRow
 extern void sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d);
 extern void sb_open_deal_for_change(int64 id, SbDealRow *d);
 extern bool sb_deal_visible(int64 id);
+extern bool sb_row_exists(Oid relid, Oid indexoid, int64 id);
 
 /* first character of a text value: the code of a status or kind column */
 static inline char
@@ -228,6 +231,7 @@ extern bool sb_may_backdate(void);
 extern bool sb_can_access_owner(int64 owner_id);
 extern void sb_check_at(TimestampTz at);
 extern void sb_identity_xact_end(void);
+extern void sb_identity_subxact_end(bool commit);
 
 typedef struct SbUserCtx
 {
@@ -271,7 +275,7 @@ extern void sb_refresh_next_due(int64 deal_id);
 extern TimestampTz sb_effective_due(TimestampTz due, bool all_day, pg_tz *tz);
 extern int64 sb_insert_activity(const SbDealRow *deal, const char *kind,
 								const char *subject, TimestampTz due,
-								bool all_day, int64 assignee_id, TimestampTz at);
+								bool all_day, const int64 *assignee_id, TimestampTz at);
 extern void sb_finish_activity(int64 act_id, bool done, const char *result,
 							   TimestampTz at);
 

@@ -678,7 +678,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 
 		if (sb_next_planned(deal_id, &cur, &cur_due))
 			sb_finish_activity(cur, true, result, at);
-		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, 0, at);
+		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, NULL, at);
 		CommandCounterIncrement();
 		has_next = sb_next_planned(deal_id, &next_id, &due);
 		v[0] = Int64GetDatum(deal_id);
@@ -744,7 +744,8 @@ sb_close_deal(PG_FUNCTION_ARGS)
 {
 	int64		deal_id,
 				lost_reason_id;
-	bool		won;
+	bool		won,
+				has_reason;
 	char	   *result;
 	pg_uuid_t  *request_id;
 	TimestampTz at;
@@ -760,6 +761,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	won = PG_GETARG_BOOL(1);
 	result = sb_text_arg(fcinfo, 2);
 	lost_reason_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	has_reason = !PG_ARGISNULL(3);
 	request_id = uuid_arg(fcinfo, 4);
 	at = PG_GETARG_TIMESTAMPTZ(5);
 	sb_check_at(at);
@@ -772,17 +774,17 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	require_open(&deal, "closed again");
 	at = change_moment(&deal, at);
 	require_result(result, deal_id, won ? "winning" : "losing");
-	if (!won && lost_reason_id == 0)
+	if (!won && !has_reason)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_LOST_REASON),
 				 errmsg("losing deal " INT64_FORMAT " \"%s\" needs a lost reason", deal_id, deal.title),
 				 errhint("Pass lost_reason_id, a row of salesboard.lost_reason.")));
-	if (won && lost_reason_id != 0)
+	if (won && has_reason)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_LOST_REASON),
 				 errmsg("won deal " INT64_FORMAT " \"%s\" cannot carry a lost reason", deal_id, deal.title),
 				 errhint("Leave lost_reason_id out when won is true.")));
-	if (lost_reason_id != 0 && !lost_reason_exists(lost_reason_id))
+	if (has_reason && !lost_reason_exists(lost_reason_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
 				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
@@ -816,7 +818,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 		v[2] = CStringGetTextDatum(won ? "won" : "lost");
 		v[3] = TimestampTzGetDatum(at);
 		v[4] = Int64GetDatum(lost_reason_id);
-		n[4] = lost_reason_id ? ' ' : 'n';
+		n[4] = has_reason ? ' ' : 'n';
 		sb_exec(&q_close, v, n, false, 0);
 
 		h.deal = &deal;
@@ -825,7 +827,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 		h.at = at;
 		h.result = result;
 		h.activity_id = cur;
-		h.lost_reason_id = lost_reason_id;
+		h.lost_reason_id = has_reason ? lost_reason_id : 0;
 		h.request_id = request_id;
 		insert_history(&h);
 	}
@@ -909,7 +911,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 		char		n[5] = {' ', ' ', ' ', ' ', ' '};
 		HistoryRow	h = {0};
 
-		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, 0, at);
+		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, NULL, at);
 		CommandCounterIncrement();
 		has_next = sb_next_planned(deal_id, &next_id, &due);
 		v[0] = Int64GetDatum(deal_id);
@@ -987,20 +989,6 @@ static SbQuery q_insert_tags = {
 	2, {INT8OID, INT8ARRAYOID}, NULL
 };
 
-static bool
-row_exists(Oid relid, Oid indexoid, int64 id)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
-	bool		found = sb_fetch_by_id(rel, indexoid, id, snap, slot);
-
-	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	return found;
-}
-
 /* Tag names to ids; an unknown name is an error. Returns an int8[] Datum. */
 static Datum
 resolve_tags(ArrayType *tags)
@@ -1048,7 +1036,9 @@ sb_create_deal(PG_FUNCTION_ARGS)
 			   *currency;
 	TimestampTz first_due,
 				at;
-	bool		all_day;
+	bool		all_day,
+				has_client,
+				has_service;
 	const SbStage *st;
 	SbProtocol	saved = sb_protocol;
 
@@ -1067,6 +1057,8 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	subject = sb_text_arg(fcinfo, 4);
 	client_id = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
 	service_type_id = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT64(6);
+	has_client = !PG_ARGISNULL(5);
+	has_service = !PG_ARGISNULL(6);
 	currency = sb_text_arg(fcinfo, 8);
 	kind = sb_text_arg(fcinfo, 10);
 	all_day = PG_GETARG_BOOL(11);
@@ -1096,13 +1088,13 @@ sb_create_deal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SB_BAD_VALUE),
 				 errmsg("a deal needs a title"),
 				 errhint("Name the deal, e.g. 'Implementation for Acme'.")));
-	if (client_id != 0 && !row_exists(sb_cat.client, sb_cat.client_pkey, client_id))
+	if (has_client && !sb_row_exists(sb_cat.client, sb_cat.client_pkey, client_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_CLIENT),
 				 errmsg("client " INT64_FORMAT " does not exist", client_id),
 				 errhint("Pass the id of a row of salesboard.client, or NULL.")));
-	if (service_type_id != 0 &&
-		!row_exists(sb_cat.service_type, sb_cat.service_type_pkey, service_type_id))
+	if (has_service &&
+		!sb_row_exists(sb_cat.service_type, sb_cat.service_type_pkey, service_type_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_SERVICE_TYPE),
 				 errmsg("service type " INT64_FORMAT " does not exist", service_type_id),
@@ -1146,9 +1138,9 @@ sb_create_deal(PG_FUNCTION_ARGS)
 		v[1] = Int64GetDatum(owner_id);
 		v[2] = CStringGetTextDatum(title);
 		v[3] = Int64GetDatum(client_id);
-		n[3] = client_id ? ' ' : 'n';
+		n[3] = has_client ? ' ' : 'n';
 		v[4] = Int64GetDatum(service_type_id);
-		n[4] = service_type_id ? ' ' : 'n';
+		n[4] = has_service ? ' ' : 'n';
 		v[5] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 		n[5] = PG_ARGISNULL(7) ? 'n' : ' ';
 		v[6] = currency ? CStringGetTextDatum(currency) : (Datum) 0;
@@ -1173,7 +1165,7 @@ sb_create_deal(PG_FUNCTION_ARGS)
 
 			sb_exec(&q_insert_tags, tv, NULL, false, 0);
 		}
-		(void) sb_insert_activity(&deal, kind, subject, first_due, all_day, 0, at);
+		(void) sb_insert_activity(&deal, kind, subject, first_due, all_day, NULL, at);
 		sb_refresh_next_due(deal_id);
 	}
 	PG_FINALLY();

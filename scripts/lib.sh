@@ -115,6 +115,11 @@ sb_reexec_unprivileged() {
     runuser -u "$SB_RUN_USER" -- env SB_BINDIR="$SB_BINDIR" SB_PREPARED=1 \
         TMPDIR="$tmp" HOME="$tmp" bash "$tmp/src/$script" "$@"
     rc=$?
+    # results the run wrote into its copy of the tree (e.g. bench/RESULTS.md)
+    local f
+    for f in ${SB_COPY_BACK:-}; do
+        [ -f "$tmp/src/$f" ] && cp "$tmp/src/$f" "$src/$f"
+    done
     rm -rf "$tmp"
     exit $rc
 }
