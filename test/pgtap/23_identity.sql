@@ -1,0 +1,41 @@
+-- test/pgtap/23_identity.sql: set_employee() (API "Identity") belongs to the
+-- application role that called it, lasts until the end of the transaction,
+-- survives a released savepoint and is undone by ROLLBACK TO SAVEPOINT.
+-- (The end of the transaction itself is checked by the TAP suite's second
+-- session, t/001; here everything runs inside the test's transaction.)
+BEGIN;
+\ir fixture.psql
+SET search_path = salesboard, public;
+SELECT plan(10);
+
+SET ROLE sbt_app;
+SELECT is(current_employee(), NULL::bigint, 'the app role alone is nobody');
+SAVEPOINT a;
+SELECT set_employee(4);
+SELECT is(current_employee(), 4::bigint, 'after set_employee(4): 4');
+ROLLBACK TO SAVEPOINT a;
+SELECT is(current_employee(), NULL::bigint, 'ROLLBACK TO SAVEPOINT undoes set_employee');
+SAVEPOINT b;
+SELECT set_employee(6);
+RELEASE SAVEPOINT b;
+SELECT is(current_employee(), 6::bigint, 'a released savepoint keeps it');
+SAVEPOINT c;
+SELECT set_employee(4);
+ROLLBACK TO SAVEPOINT c;
+SELECT is(current_employee(), 6::bigint, 'rolling back a later choice restores the earlier one');
+SELECT throws_ok('SELECT 1 / 0', '22012', NULL, 'an unrelated statement fails in its own subtransaction');
+SELECT is(current_employee(), 6::bigint, 'an unrelated failed savepoint keeps the choice');
+RESET ROLE;
+
+SET ROLE sbt_mseller;
+SELECT is(current_employee(), 4::bigint, 'another role acts as its own employee, not as the app''s choice');
+RESET ROLE;
+SET ROLE sbt_stranger;
+SELECT is(current_employee(), NULL::bigint, 'a role that is no employee stays nobody');
+RESET ROLE;
+SET ROLE sbt_app;
+SELECT is(current_employee(), 6::bigint, 'back as the app role: still 6');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
