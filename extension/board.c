@@ -838,6 +838,30 @@ static SbQuery q_inbound = {
 	1, {INT8ARRAYOID}, NULL
 };
 
+static SbQuery q_pipeline_name = {
+	"SELECT name FROM salesboard.pipeline WHERE id = $1",
+	1, {INT8OID}, NULL
+};
+
+static char *
+pipeline_name(int64 id)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		v[1] = {Int64GetDatum(id)};
+	char	   *name = NULL;
+
+	SPI_connect();
+	sb_exec(&q_pipeline_name, v, NULL, true, 1);
+	if (SPI_processed == 1)
+	{
+		char	   *n = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		name = MemoryContextStrdup(outer, n ? n : "");
+	}
+	SPI_finish();
+	return name ? name : psprintf(INT64_FORMAT, id);
+}
+
 /* board_text(employee_id, horizon, overdue_last, client_id, service_type_id, tags, subordinates, at, closed_days, width) */
 Datum
 sb_board_text(PG_FUNCTION_ARGS)
@@ -850,6 +874,8 @@ sb_board_text(PG_FUNCTION_ARGS)
 	int			i;
 	int64	   *owners;
 	int			nowners;
+	bool		first_block = true;
+	int			first_col;
 
 	if (width < 12 || width > 200)
 		ereport(ERROR,
@@ -902,8 +928,10 @@ sb_board_text(PG_FUNCTION_ARGS)
 		for (c = 0; c < nst; c++)
 			cols[c + 1].st = stages[c];
 
-		/* the Inbound column: new requests for the people on this board */
-		if (pipeline == (cards.n > 0 && cards.cards[0].st ? cards.cards[0].st->pipeline_id : pipeline))
+		/* the Inbound column (first block only): new requests for the people on this board */
+		first_col = first_block ? 0 : 1;
+		appendStringInfo(&out, "\nPipeline \"%s\"\n", pipeline_name(pipeline));
+		if (first_block)
 		{
 			Datum		v[1];
 			Datum	   *ds = palloc(sizeof(Datum) * nowners);
@@ -966,29 +994,29 @@ sb_board_text(PG_FUNCTION_ARGS)
 		}
 
 		/* header, rule, rows */
-		for (c = 0; c < ncols; c++)
+		for (c = first_col; c < ncols; c++)
 		{
 			char	   *h = psprintf("%s (%d)", c == 0 ? "Inbound" : cols[c].st->name, cols[c].n);
 
-			appendStringInfoString(&out, c == 0 ? "" : " | ");
+			appendStringInfoString(&out, c == first_col ? "" : " | ");
 			append_cell(&out, h, width);
 			maxrows = Max(maxrows, cols[c].n);
 		}
 		appendStringInfoChar(&out, '\n');
-		for (c = 0; c < ncols; c++)
+		for (c = first_col; c < ncols; c++)
 		{
 			int			k;
 
-			appendStringInfoString(&out, c == 0 ? "" : "-+-");
+			appendStringInfoString(&out, c == first_col ? "" : "-+-");
 			for (k = 0; k < width; k++)
 				appendStringInfoChar(&out, '-');
 		}
 		appendStringInfoChar(&out, '\n');
 		for (row = 0; row < maxrows; row++)
 		{
-			for (c = 0; c < ncols; c++)
+			for (c = first_col; c < ncols; c++)
 			{
-				appendStringInfoString(&out, c == 0 ? "" : " | ");
+				appendStringInfoString(&out, c == first_col ? "" : " | ");
 				append_cell(&out, row < cols[c].n ? cols[c].lines[row].data : "", width);
 			}
 			/* trim trailing blanks */
@@ -996,8 +1024,7 @@ sb_board_text(PG_FUNCTION_ARGS)
 				out.data[--out.len] = '\0';
 			appendStringInfoChar(&out, '\n');
 		}
-		if (pipeline == -1)
-			break;
+		first_block = false;
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }
