@@ -422,6 +422,34 @@ transition_slot(Tuplestorestate *ts, TupleDesc desc)
 	return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 }
 
+/*
+ * While an API function changes one deal's activities it keeps that deal
+ * exact itself: a statement whose rows all belong to that deal needs no
+ * upkeep. Checked before anything is built, as it is the common case.
+ */
+static bool
+rows_are_protocol(Tuplestorestate *ts, TupleDesc desc)
+{
+	TupleTableSlot *slot;
+	bool		all = true;
+
+	if (sb_protocol.op == SB_OP_NONE || sb_protocol.op == SB_OP_DERIVED || ts == NULL)
+		return false;
+	slot = transition_slot(ts, desc);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+
+		if (sb_slot_int8(slot, ATT(ACT_DEAL_ID), &isnull) != sb_protocol.deal_id)
+		{
+			all = false;
+			break;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return all;
+}
+
 typedef struct ActRow
 {
 	int64		id;
@@ -555,6 +583,8 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 				 errmsg("function sb_activity_after_insert must be fired AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT"),
 				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
 	sb_catalog();
+	if (rows_are_protocol(td->tg_newtable, RelationGetDescr(td->tg_relation)))
+		return PointerGetDatum(NULL);
 	touched_init(&t);
 	slot = transition_slot(td->tg_newtable, RelationGetDescr(td->tg_relation));
 	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
@@ -724,6 +754,8 @@ sb_activity_after_update(PG_FUNCTION_ARGS)
 
 	check_stmt_trigger(fcinfo, "sb_activity_after_update", true, true);
 	sb_catalog();
+	if (rows_are_protocol(td->tg_newtable, RelationGetDescr(td->tg_relation)))
+		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(td->tg_relation);
 	touched_init(&t);
 	os = transition_slot(td->tg_oldtable, desc);
@@ -764,6 +796,8 @@ sb_activity_after_delete(PG_FUNCTION_ARGS)
 
 	check_stmt_trigger(fcinfo, "sb_activity_after_delete", true, false);
 	sb_catalog();
+	if (rows_are_protocol(td->tg_oldtable, RelationGetDescr(td->tg_relation)))
+		return PointerGetDatum(NULL);
 	touched_init(&t);
 	os = transition_slot(td->tg_oldtable, RelationGetDescr(td->tg_relation));
 	while (tuplestore_gettupleslot(td->tg_oldtable, true, false, os))
@@ -833,18 +867,17 @@ static SbQuery q_finish_activity = {
 };
 
 /*
- * Plan an activity on a locked, open deal; for the API functions. Checks
- * kind, subject, assignee and the due moment against `at`; returns the id.
+ * Check what the API functions are asked to plan: kind, subject, assignee,
+ * and a due moment (the end of the local day for all-day ones) not before
+ * `at`. Returns the effective due moment.
  */
-int64
-sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
-				   TimestampTz due, bool all_day, const int64 *assignee_id, TimestampTz at)
+TimestampTz
+sb_check_new_activity(const SbDealRow *deal, const char *kind, const char *subject,
+					  TimestampTz due, bool all_day, const int64 *assignee_id,
+					  TimestampTz at)
 {
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	const SbEmployee *owner = sb_employee(deal->owner_id);
-	int64		me = sb_current_employee();
-	bool		isnull;
+	TimestampTz eff;
 
 	if (kind == NULL || !valid_kind(kind))
 		ereport(ERROR,
@@ -866,8 +899,25 @@ sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
 				 errmsg("owner " INT64_FORMAT " of deal " INT64_FORMAT " does not exist", deal->owner_id, deal->id),
 				 errhint("Run salesboard.verify() to find damaged rows.")));
-	check_not_in_past(sb_effective_due(due, all_day, owner->tz), at, deal->id);
+	eff = sb_effective_due(due, all_day, owner->tz);
+	check_not_in_past(eff, at, deal->id);
+	return eff;
+}
 
+/*
+ * Plan an activity on a locked, open deal; for the API functions.
+ * Returns the new activity's id.
+ */
+int64
+sb_insert_activity(const SbDealRow *deal, const char *kind, const char *subject,
+				   TimestampTz due, bool all_day, const int64 *assignee_id, TimestampTz at)
+{
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	int64		me = sb_current_employee();
+	bool		isnull;
+
+	(void) sb_check_new_activity(deal, kind, subject, due, all_day, assignee_id, at);
 	values[0] = Int64GetDatum(deal->id);
 	values[1] = CStringGetTextDatum(kind);
 	values[2] = CStringGetTextDatum(subject);

@@ -722,8 +722,8 @@ sb_slot_int8(TupleTableSlot *slot, AttrNumber att, bool *isnull)
  * partial index activity_planned_idx (deal_id, due_at, id) and stops at
  * the first row that is still planned.
  */
-bool
-sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
+int
+sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
 {
 	Relation	rel,
 				idx;
@@ -731,7 +731,7 @@ sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
 	ScanKeyData key;
 	TupleTableSlot *slot;
 	Snapshot	snap;
-	bool		found = false;
+	int			found = 0;
 
 	sb_catalog();
 	rel = table_open(sb_cat.activity, AccessShareLock);
@@ -741,21 +741,15 @@ sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(deal_id));
 	scan = index_beginscan(rel, idx, snap, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	while (found < n && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		st = slot_getattr(slot, sb_cat.act_att[ACT_STATUS], &isnull);
-		text	   *t;
 
-		if (isnull)
+		if (sb_slot_code(slot, sb_cat.act_att[ACT_STATUS]) != 'p')
 			continue;
-		t = DatumGetTextPP(st);
-		if (VARSIZE_ANY_EXHDR(t) != 7 || memcmp(VARDATA_ANY(t), "planned", 7) != 0)
-			continue;
-		*act_id = DatumGetInt64(slot_getattr(slot, sb_cat.act_att[ACT_ID], &isnull));
-		*due = DatumGetTimestampTz(slot_getattr(slot, sb_cat.act_att[ACT_DUE_AT], &isnull));
-		found = true;
-		break;
+		act_ids[found] = DatumGetInt64(slot_getattr(slot, sb_cat.act_att[ACT_ID], &isnull));
+		dues[found] = DatumGetTimestampTz(slot_getattr(slot, sb_cat.act_att[ACT_DUE_AT], &isnull));
+		found++;
 	}
 	index_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -763,6 +757,12 @@ sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 	return found;
+}
+
+bool
+sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
+{
+	return sb_next_planned_n(deal_id, 1, act_id, due) == 1;
 }
 
 /*
@@ -777,39 +777,46 @@ bool
 sb_lock_deal(Relation rel, int64 id, TupleTableSlot *slot)
 {
 	Snapshot	snap;
-	TM_FailureData tmfd;
-	TM_Result	res;
 	bool		found;
-	int			flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
 
 	snap = RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
-	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot);
-	if (found)
-	{
-		ItemPointerData tid = slot->tts_tid;
-
-		res = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(false),
-							   LockTupleExclusive, LockWaitBlock, flags, &tmfd);
-		switch (res)
-		{
-			case TM_Ok:
-			case TM_SelfModified:
-				break;
-			case TM_Deleted:
-				found = false;
-				break;
-			case TM_Updated:
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update of deal " INT64_FORMAT, id),
-						 errhint("Retry the transaction.")));
-				break;
-			default:
-				elog(ERROR, "unexpected table_tuple_lock status %d for deal " INT64_FORMAT, (int) res, id);
-		}
-	}
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot) &&
+		sb_lock_fetched_deal(rel, id, snap, slot);
 	UnregisterSnapshot(snap);
 	return found;
+}
+
+/*
+ * Lock the deal row just fetched into slot (with snap); slot then holds the
+ * newest, locked version. False when it was deleted meanwhile.
+ */
+bool
+sb_lock_fetched_deal(Relation rel, int64 id, Snapshot snap, TupleTableSlot *slot)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+	ItemPointerData tid = slot->tts_tid;
+	int			flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+
+	res = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(false),
+						   LockTupleExclusive, LockWaitBlock, flags, &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+		case TM_SelfModified:
+			return true;
+		case TM_Deleted:
+			return false;
+		case TM_Updated:
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update of deal " INT64_FORMAT, id),
+					 errhint("Retry the transaction.")));
+			break;
+		default:
+			elog(ERROR, "unexpected table_tuple_lock status %d for deal " INT64_FORMAT, (int) res, id);
+	}
+	return false;
 }
 
 /* Read the columns of a deal row that the C code uses. */
@@ -899,14 +906,14 @@ sb_open_deal_for_change(int64 id, SbDealRow *d)
 	sb_catalog();
 	rel = table_open(sb_cat.deal, RowShareLock);
 	slot = table_slot_create(rel, NULL);
-	snap = RegisterSnapshot(GetLatestSnapshot());
+	snap = RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
 	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot);
-	UnregisterSnapshot(snap);
+	/* check visibility before taking a lock others would wait for */
 	if (!found ||
-		!sb_can_access_owner(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull)))
+		!sb_can_access_owner(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull)) ||
+		!sb_lock_fetched_deal(rel, id, snap, slot))
 		deal_not_found(id);
-	if (!sb_lock_deal(rel, id, slot))
-		deal_not_found(id);
+	UnregisterSnapshot(snap);
 	sb_deal_from_slot(slot, d);
 	if (!sb_can_access_owner(d->owner_id))
 		deal_not_found(id);

@@ -34,6 +34,7 @@
 PG_FUNCTION_INFO_V1(sb_card_colour_id);
 PG_FUNCTION_INFO_V1(sb_card_colour_row);
 PG_FUNCTION_INFO_V1(sb_why_colour);
+PG_FUNCTION_INFO_V1(sb_card_colour_due);
 
 /* Start of the next local day after `at` in tz, for the last few (tz, at). */
 #define DAY_CACHE 16
@@ -173,6 +174,23 @@ sb_card_colour_row(PG_FUNCTION_ARGS)
 	ReleaseTupleDesc(desc);
 	PG_RETURN_TEXT_P(cstring_to_text(sb_colour_name(
 		sb_colour(has_next, next_due, owner_tz(owner), PG_GETARG_TIMESTAMPTZ(1)))));
+}
+
+/*
+ * salesboard.due_colour(owner_id bigint, next_due timestamptz, at) -> text:
+ * the rule itself, for queries that colour many rows: the owner's zone
+ * comes from the employee cache and "tomorrow" from the day cache, so a
+ * row costs a hash probe and two comparisons. NULL next_due (a closed
+ * deal) is green.
+ */
+Datum
+sb_card_colour_due(PG_FUNCTION_ARGS)
+{
+	sb_require_arg(fcinfo, 0, "owner_id");
+	sb_require_arg(fcinfo, 2, "at");
+	PG_RETURN_TEXT_P(cstring_to_text(sb_colour_name(
+		sb_colour(!PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1),
+				  owner_tz(PG_GETARG_INT64(0)), PG_GETARG_TIMESTAMPTZ(2)))));
 }
 
 /*

@@ -73,6 +73,10 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
 											RelationGetDescr(td->tg_relation), &isnull));
 	}
 
+	/* the common case: it has a planned activity, whatever its status */
+	if (sb_next_planned(deal_id, &act_id, &due))
+		return PointerGetDatum(NULL);
+
 	rel = table_open(sb_cat.deal, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
 	snap = RegisterSnapshot(GetLatestSnapshot());
@@ -83,7 +87,7 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 
-	if (found && deal.status == 'o' && !sb_next_planned(deal_id, &act_id, &due))
+	if (found && deal.status == 'o')
 	{
 		if (act_id != 0)
 			ereport(ERROR,

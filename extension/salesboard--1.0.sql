@@ -370,7 +370,12 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 CREATE FUNCTION salesboard.card_colour(d salesboard.deal, at timestamptz DEFAULT now())
 RETURNS text
 AS 'MODULE_PATHNAME', 'sb_card_colour_row'
-LANGUAGE C STABLE PARALLEL RESTRICTED;
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION salesboard.due_colour(owner_id bigint, next_due timestamptz, at timestamptz DEFAULT now())
+RETURNS text
+AS 'MODULE_PATHNAME', 'sb_card_colour_due'
+LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION salesboard.why_colour(deal_id bigint, at timestamptz DEFAULT now())
 RETURNS TABLE (activity_id bigint, kind text, subject text, due_at timestamptz,
@@ -565,6 +570,7 @@ GRANT EXECUTE ON FUNCTION
     salesboard.set_priority(bigint, boolean),
     salesboard.card_colour(bigint, timestamptz),
     salesboard.card_colour(salesboard.deal, timestamptz),
+    salesboard.due_colour(bigint, timestamptz, timestamptz),
     salesboard.why_colour(bigint, timestamptz),
     salesboard.board(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer),
     salesboard.deal_list(bigint, bigint, bigint, text[], boolean, timestamptz),
@@ -760,6 +766,7 @@ COMMENT ON FUNCTION salesboard.set_priority(bigint, boolean) IS 'Flag or unflag 
 COMMENT ON FUNCTION salesboard.verify() IS 'Every broken invariant, one row each (empty when all hold): for DBAs after a load with triggers disabled';
 COMMENT ON FUNCTION salesboard.card_colour(bigint, timestamptz) IS 'red (a planned activity overdue), yellow (one due today), green: judged in the owner''s time zone';
 COMMENT ON FUNCTION salesboard.card_colour(salesboard.deal, timestamptz) IS 'card_colour of a deal row the query already has (no second read of the deal)';
+COMMENT ON FUNCTION salesboard.due_colour(bigint, timestamptz, timestamptz) IS 'The card colour of a due moment (deal.next_due; NULL: green) in the owner''s time zone: the cheapest way to colour many rows';
 COMMENT ON FUNCTION salesboard.why_colour(bigint, timestamptz) IS 'The activities that decide a card''s colour, with the state of each (overdue, today, planned)';
 COMMENT ON FUNCTION salesboard.board(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer) IS 'The board: one row per card, by column and next due, within a viewing horizon, with filters; heads see their subtree';
 COMMENT ON FUNCTION salesboard.deal_list(bigint, bigint, bigint, text[], boolean, timestamptz) IS 'List mode: every open deal in next-due order, no horizon';

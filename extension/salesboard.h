@@ -220,7 +220,9 @@ extern bool sb_fetch_by_id(Relation rel, Oid indexoid, int64 id,
 						   Snapshot snap, TupleTableSlot *slot);
 extern int64 sb_slot_int8(TupleTableSlot *slot, AttrNumber att, bool *isnull);
 extern bool sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due);
+extern int	sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues);
 extern bool sb_lock_deal(Relation rel, int64 id, TupleTableSlot *slot);
+extern bool sb_lock_fetched_deal(Relation rel, int64 id, Snapshot snap, TupleTableSlot *slot);
 
 /* ------------------------------------------------------------------
  * identity.c: who the session acts as, and what it may see
@@ -278,6 +280,10 @@ extern int64 sb_insert_activity(const SbDealRow *deal, const char *kind,
 								bool all_day, const int64 *assignee_id, TimestampTz at);
 extern void sb_finish_activity(int64 act_id, bool done, const char *result,
 							   TimestampTz at);
+extern TimestampTz sb_check_new_activity(const SbDealRow *deal, const char *kind,
+										 const char *subject, TimestampTz due,
+										 bool all_day, const int64 *assignee_id,
+										 TimestampTz at);
 
 /* colour.c */
 extern TimestampTz sb_tomorrow_start(pg_tz *tz, TimestampTz at);
@@ -289,7 +295,7 @@ typedef struct SbQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[16];
+	Oid			argtypes[20];
 	void	   *plan;			/* SPIPlanPtr, kept */
 } SbQuery;
 extern void *sb_plan(SbQuery *q);

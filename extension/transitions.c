@@ -384,68 +384,52 @@ sb_reanchor_all_day(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------------
  * Stage history and request ids
+ *
+ * Every change is written by one statement: a data-modifying WITH query
+ * that finishes and plans activities, changes the deal and appends its
+ * history row together, so a move costs one executor run. The history
+ * columns all changes share are the last six parameters of each query.
+ * With a request_id the history insert is ON CONFLICT (request_id) DO
+ * NOTHING, so the same id used at the same time for another deal yields no
+ * row, which becomes SB012.
  * ------------------------------------------------------------------ */
-static SbQuery q_history = {
-	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, "
-	"moved_at, moved_by, moved_by_role, owner_id, amount, result, activity_id, "
-	"next_activity_id, lost_reason_id, request_id) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-	"ON CONFLICT (request_id) DO NOTHING",
-	14, {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, NAMEOID, INT8OID,
-	NUMERICOID, TEXTOID, INT8OID, INT8OID, INT8OID, UUIDOID}, NULL
-};
-
-typedef struct HistoryRow
-{
-	const SbDealRow *deal;
-	const char *event;
-	int64		to_stage_id;
-	TimestampTz at;
-	const char *result;
-	int64		activity_id;
-	int64		next_activity_id;
-	int64		lost_reason_id;
-	pg_uuid_t  *request_id;
-} HistoryRow;
+#define HIST_NPARAMS 6
+#define HIST_TYPES INT8OID, INT8OID, NAMEOID, INT8OID, NUMERICOID, UUIDOID
 
 static void
-insert_history(const HistoryRow *h)
+history_params(const SbDealRow *deal, pg_uuid_t *request_id, NameData *role,
+			   Datum *v, char *n)
 {
-	Datum		v[14];
-	char		n[14];
-	NameData	role;
 	int64		me = sb_current_employee();
 
-	memset(n, ' ', sizeof(n));
-	namestrcpy(&role, GetUserNameFromId(sb_caller(), false));
-	v[0] = Int64GetDatum(h->deal->id);
-	v[1] = CStringGetTextDatum(h->event);
-	v[2] = Int64GetDatum(h->deal->stage_id);
-	v[3] = Int64GetDatum(h->to_stage_id);
-	v[4] = TimestampTzGetDatum(h->at);
-	v[5] = Int64GetDatum(me);
-	n[5] = me ? ' ' : 'n';
-	v[6] = NameGetDatum(&role);
-	v[7] = Int64GetDatum(h->deal->owner_id);
-	v[8] = h->deal->amount;
-	n[8] = h->deal->amount_null ? 'n' : ' ';
-	v[9] = h->result ? CStringGetTextDatum(h->result) : (Datum) 0;
-	n[9] = h->result ? ' ' : 'n';
-	v[10] = Int64GetDatum(h->activity_id);
-	n[10] = h->activity_id ? ' ' : 'n';
-	v[11] = Int64GetDatum(h->next_activity_id);
-	n[11] = h->next_activity_id ? ' ' : 'n';
-	v[12] = Int64GetDatum(h->lost_reason_id);
-	n[12] = h->lost_reason_id ? ' ' : 'n';
-	v[13] = UUIDPGetDatum(h->request_id);
-	n[13] = h->request_id ? ' ' : 'n';
-	sb_exec(&q_history, v, n, false, 0);
+	namestrcpy(role, GetUserNameFromId(sb_caller(), false));
+	v[0] = Int64GetDatum(deal->stage_id);	/* from_stage_id */
+	v[1] = Int64GetDatum(me);	/* moved_by */
+	n[1] = me ? ' ' : 'n';
+	v[2] = NameGetDatum(role);	/* moved_by_role */
+	v[3] = Int64GetDatum(deal->owner_id);	/* owner_id */
+	v[4] = deal->amount;		/* amount */
+	n[4] = deal->amount_null ? 'n' : ' ';
+	v[5] = UUIDPGetDatum(request_id);	/* request_id */
+	n[5] = request_id ? ' ' : 'n';
+}
+
+/* Run the one statement of a change; it must have written the history row. */
+static void
+exec_change(SbQuery *plain, SbQuery *with_request, pg_uuid_t *request_id,
+			Datum *v, char *n)
+{
+	sb_exec(request_id ? with_request : plain, v, n, false, 0);
 	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_REQUEST_REUSED),
-				 errmsg("request %s was used at the same time for a change of another deal",
-						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(h->request_id)))),
-				 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
+	{
+		if (request_id != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_REQUEST_REUSED),
+					 errmsg("request %s was used at the same time for a change of another deal",
+							DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(request_id)))),
+					 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
+		elog(ERROR, "salesboard: a stage change wrote no history row");
+	}
 }
 
 /*
@@ -604,11 +588,27 @@ uuid_arg(FunctionCallInfo fcinfo, int argno)
  * move_deal(deal_id, to_stage_id, result, next_due, next_subject,
  *           next_kind, next_all_day, request_id, at)
  * ------------------------------------------------------------------ */
-static SbQuery q_move = {
-	"UPDATE salesboard.deal SET stage_id = $2, stage_entered_at = $3, "
-	"next_due = $4, next_activity_id = $5 WHERE id = $1",
-	5, {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}, NULL
-};
+#define MOVE_SQL(conflict) \
+	"WITH done AS (UPDATE salesboard.activity SET status = 'done', result = $3, done_at = $4 " \
+	"               WHERE id = $5 AND status = 'planned' RETURNING id), " \
+	"nxt AS (INSERT INTO salesboard.activity (deal_id, kind, subject, due_at, all_day, created_at, created_by) " \
+	"        VALUES ($1, $6, $7, $8, $9, $4, $12) RETURNING id, due_at), " \
+	"nd AS (SELECT n.id AS new_id, " \
+	"              ($10::timestamptz IS NOT NULL AND ($10::timestamptz, $11::bigint) < (n.due_at, n.id)) AS keep " \
+	"              , n.due_at FROM nxt n), " \
+	"mv AS (UPDATE salesboard.deal d SET stage_id = $2, stage_entered_at = $4, " \
+	"              next_due = CASE WHEN nd.keep THEN $10 ELSE nd.due_at END, " \
+	"              next_activity_id = CASE WHEN nd.keep THEN $11 ELSE nd.new_id END " \
+	"         FROM nd WHERE d.id = $1 RETURNING d.id) " \
+	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at, " \
+	"       moved_by, moved_by_role, owner_id, amount, result, activity_id, next_activity_id, request_id) " \
+	"SELECT $1, 'move', $13, $2, $4, $14, $15, $16, $17, $3, (SELECT id FROM done), nd.new_id, $18 " \
+	"  FROM nd, mv " conflict " RETURNING id"
+#define MOVE_TYPES {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, \
+	TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT8OID, INT8OID, HIST_TYPES}
+
+static SbQuery q_move = {MOVE_SQL(""), 18, MOVE_TYPES, NULL};
+static SbQuery q_move_req = {MOVE_SQL("ON CONFLICT (request_id) DO NOTHING"), 18, MOVE_TYPES, NULL};
 
 Datum
 sb_move_deal(PG_FUNCTION_ARGS)
@@ -662,42 +662,38 @@ sb_move_deal(PG_FUNCTION_ARGS)
 				 errhint("To record a result and plan the next step without moving, use salesboard.complete_activity() and salesboard.plan_activity().")));
 	require_result(result, deal_id, "moving");
 
+	(void) sb_check_new_activity(&deal, kind, subject, next_due, all_day, NULL, at);
+
 	SPI_connect();
 	sb_protocol_begin(SB_OP_MOVE, deal_id);
 	PG_TRY();
 	{
-		int64		cur = 0,
-					next_id = 0,
-					new_id;
-		TimestampTz cur_due,
-					due = 0;
-		bool		has_next;
-		Datum		v[5];
-		char		n[5] = {' ', ' ', ' ', ' ', ' '};
-		HistoryRow	h = {0};
+		int64		ids[2] = {0, 0};
+		TimestampTz dues[2] = {0, 0};
+		int			nplanned = sb_next_planned_n(deal_id, 2, ids, dues);
+		int64		me = sb_current_employee();
+		Datum		v[18];
+		char		n[18];
+		NameData	role;
 
-		if (sb_next_planned(deal_id, &cur, &cur_due))
-			sb_finish_activity(cur, true, result, at);
-		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, NULL, at);
-		CommandCounterIncrement();
-		has_next = sb_next_planned(deal_id, &next_id, &due);
+		memset(n, ' ', sizeof(n));
 		v[0] = Int64GetDatum(deal_id);
 		v[1] = Int64GetDatum(to_stage_id);
-		v[2] = TimestampTzGetDatum(at);
-		v[3] = TimestampTzGetDatum(due);
-		v[4] = Int64GetDatum(next_id);
-		n[3] = n[4] = has_next ? ' ' : 'n';
-		sb_exec(&q_move, v, n, false, 0);
-
-		h.deal = &deal;
-		h.event = "move";
-		h.to_stage_id = to_stage_id;
-		h.at = at;
-		h.result = result;
-		h.activity_id = cur;
-		h.next_activity_id = new_id;
-		h.request_id = request_id;
-		insert_history(&h);
+		v[2] = CStringGetTextDatum(result);
+		v[3] = TimestampTzGetDatum(at);
+		v[4] = Int64GetDatum(ids[0]);	/* the current activity */
+		n[4] = nplanned > 0 ? ' ' : 'n';
+		v[5] = CStringGetTextDatum(kind);
+		v[6] = CStringGetTextDatum(subject);
+		v[7] = TimestampTzGetDatum(next_due);
+		v[8] = BoolGetDatum(all_day);
+		v[9] = TimestampTzGetDatum(dues[1]);	/* the one after it, if any */
+		v[10] = Int64GetDatum(ids[1]);
+		n[9] = n[10] = nplanned > 1 ? ' ' : 'n';
+		v[11] = Int64GetDatum(me);
+		n[11] = me ? ' ' : 'n';
+		history_params(&deal, request_id, &role, v + 12, n + 12);
+		exec_change(&q_move, &q_move_req, request_id, v, n);
 	}
 	PG_FINALLY();
 	{
@@ -711,19 +707,22 @@ sb_move_deal(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------
  * close_deal(deal_id, won, result, lost_reason_id, request_id, at)
  * ------------------------------------------------------------------ */
-static SbQuery q_close_activities = {
-	"UPDATE salesboard.activity SET status = CASE WHEN id = $2 THEN 'done' ELSE 'cancelled' END, "
-	"result = CASE WHEN id = $2 THEN $3 ELSE $4 END, done_at = $5 "
-	"WHERE deal_id = $1 AND status = 'planned'",
-	5, {INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, NULL
-};
+#define CLOSE_SQL(conflict) \
+	"WITH acts AS (UPDATE salesboard.activity " \
+	"                 SET status = CASE WHEN id = $2 THEN 'done' ELSE 'cancelled' END, " \
+	"                     result = CASE WHEN id = $2 THEN $3 ELSE $4 END, done_at = $5 " \
+	"               WHERE deal_id = $1 AND status = 'planned' RETURNING id), " \
+	"cl AS (UPDATE salesboard.deal SET stage_id = $6, status = $7, closed_at = $5, " \
+	"              stage_entered_at = $5, lost_reason_id = $8, next_due = NULL, next_activity_id = NULL " \
+	"        WHERE id = $1 RETURNING id) " \
+	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at, " \
+	"       moved_by, moved_by_role, owner_id, amount, result, activity_id, lost_reason_id, request_id) " \
+	"SELECT $1, $7, $9, $6, $5, $10, $11, $12, $13, $3, (SELECT a.id FROM acts a WHERE a.id = $2), $8, $14 " \
+	"  FROM cl " conflict " RETURNING id"
+#define CLOSE_TYPES {INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, HIST_TYPES}
 
-static SbQuery q_close = {
-	"UPDATE salesboard.deal SET stage_id = $2, status = $3, closed_at = $4, "
-	"stage_entered_at = $4, lost_reason_id = $5, next_due = NULL, next_activity_id = NULL "
-	"WHERE id = $1",
-	5, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, INT8OID}, NULL
-};
+static SbQuery q_close = {CLOSE_SQL(""), 14, CLOSE_TYPES, NULL};
+static SbQuery q_close_req = {CLOSE_SQL("ON CONFLICT (request_id) DO NOTHING"), 14, CLOSE_TYPES, NULL};
 
 static bool
 lost_reason_exists(int64 id)
@@ -802,34 +801,24 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	{
 		int64		cur = 0;
 		TimestampTz cur_due;
-		Datum		v[5];
-		char		n[5] = {' ', ' ', ' ', ' ', ' '};
-		HistoryRow	h = {0};
+		bool		has_cur = sb_next_planned(deal_id, &cur, &cur_due);
+		Datum		v[14];
+		char		n[14];
+		NameData	role;
 
-		(void) sb_next_planned(deal_id, &cur, &cur_due);
+		memset(n, ' ', sizeof(n));
 		v[0] = Int64GetDatum(deal_id);
 		v[1] = Int64GetDatum(cur);
+		n[1] = has_cur ? ' ' : 'n';
 		v[2] = CStringGetTextDatum(result);
 		v[3] = CStringGetTextDatum(won ? "Cancelled: the deal was won" : "Cancelled: the deal was lost");
 		v[4] = TimestampTzGetDatum(at);
-		sb_exec(&q_close_activities, v, NULL, false, 0);
-
-		v[1] = Int64GetDatum(st->id);
-		v[2] = CStringGetTextDatum(won ? "won" : "lost");
-		v[3] = TimestampTzGetDatum(at);
-		v[4] = Int64GetDatum(lost_reason_id);
-		n[4] = has_reason ? ' ' : 'n';
-		sb_exec(&q_close, v, n, false, 0);
-
-		h.deal = &deal;
-		h.event = won ? "won" : "lost";
-		h.to_stage_id = st->id;
-		h.at = at;
-		h.result = result;
-		h.activity_id = cur;
-		h.lost_reason_id = has_reason ? lost_reason_id : 0;
-		h.request_id = request_id;
-		insert_history(&h);
+		v[5] = Int64GetDatum(st->id);
+		v[6] = CStringGetTextDatum(won ? "won" : "lost");
+		v[7] = Int64GetDatum(lost_reason_id);
+		n[7] = has_reason ? ' ' : 'n';
+		history_params(&deal, request_id, &role, v + 8, n + 8);
+		exec_change(&q_close, &q_close_req, request_id, v, n);
 	}
 	PG_FINALLY();
 	{
@@ -844,12 +833,21 @@ sb_close_deal(PG_FUNCTION_ARGS)
  * reopen_deal(deal_id, to_stage_id, next_due, next_subject, next_kind,
  *             next_all_day, reason, request_id, at)
  * ------------------------------------------------------------------ */
-static SbQuery q_reopen = {
-	"UPDATE salesboard.deal SET stage_id = $2, status = 'open', closed_at = NULL, "
-	"lost_reason_id = NULL, stage_entered_at = $3, next_due = $4, next_activity_id = $5 "
-	"WHERE id = $1",
-	5, {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}, NULL
-};
+#define REOPEN_SQL(conflict) \
+	"WITH nxt AS (INSERT INTO salesboard.activity (deal_id, kind, subject, due_at, all_day, created_at, created_by) " \
+	"             VALUES ($1, $4, $5, $6, $7, $3, $8) RETURNING id, due_at), " \
+	"ro AS (UPDATE salesboard.deal d SET stage_id = $2, status = 'open', closed_at = NULL, " \
+	"              lost_reason_id = NULL, stage_entered_at = $3, next_due = nxt.due_at, " \
+	"              next_activity_id = nxt.id FROM nxt WHERE d.id = $1 RETURNING d.id) " \
+	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at, " \
+	"       moved_by, moved_by_role, owner_id, amount, result, next_activity_id, request_id) " \
+	"SELECT $1, 'reopen', $10, $2, $3, $11, $12, $13, $14, $9, nxt.id, $15 " \
+	"  FROM nxt, ro " conflict " RETURNING id"
+#define REOPEN_TYPES {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, BOOLOID, \
+	INT8OID, TEXTOID, HIST_TYPES}
+
+static SbQuery q_reopen = {REOPEN_SQL(""), 15, REOPEN_TYPES, NULL};
+static SbQuery q_reopen_req = {REOPEN_SQL("ON CONFLICT (request_id) DO NOTHING"), 15, REOPEN_TYPES, NULL};
 
 Datum
 sb_reopen_deal(PG_FUNCTION_ARGS)
@@ -899,37 +897,31 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	require_same_pipeline(&deal, st);
 	require_open_stage(st, deal_id);
 
+	(void) sb_check_new_activity(&deal, kind, subject, next_due, all_day, NULL, at);
+
 	SPI_connect();
 	sb_protocol_begin(SB_OP_REOPEN, deal_id);
 	PG_TRY();
 	{
-		int64		new_id;
-		int64		next_id = 0;
-		TimestampTz due = 0;
-		bool		has_next;
-		Datum		v[5];
-		char		n[5] = {' ', ' ', ' ', ' ', ' '};
-		HistoryRow	h = {0};
+		int64		me = sb_current_employee();
+		Datum		v[15];
+		char		n[15];
+		NameData	role;
 
-		new_id = sb_insert_activity(&deal, kind, subject, next_due, all_day, NULL, at);
-		CommandCounterIncrement();
-		has_next = sb_next_planned(deal_id, &next_id, &due);
+		memset(n, ' ', sizeof(n));
 		v[0] = Int64GetDatum(deal_id);
 		v[1] = Int64GetDatum(to_stage_id);
 		v[2] = TimestampTzGetDatum(at);
-		v[3] = TimestampTzGetDatum(due);
-		v[4] = Int64GetDatum(next_id);
-		n[3] = n[4] = has_next ? ' ' : 'n';
-		sb_exec(&q_reopen, v, n, false, 0);
-
-		h.deal = &deal;
-		h.event = "reopen";
-		h.to_stage_id = to_stage_id;
-		h.at = at;
-		h.result = sb_blank(reason) ? NULL : reason;
-		h.next_activity_id = new_id;
-		h.request_id = request_id;
-		insert_history(&h);
+		v[3] = CStringGetTextDatum(kind);
+		v[4] = CStringGetTextDatum(subject);
+		v[5] = TimestampTzGetDatum(next_due);
+		v[6] = BoolGetDatum(all_day);
+		v[7] = Int64GetDatum(me);
+		n[7] = me ? ' ' : 'n';
+		v[8] = sb_blank(reason) ? (Datum) 0 : CStringGetTextDatum(reason);
+		n[8] = sb_blank(reason) ? 'n' : ' ';
+		history_params(&deal, request_id, &role, v + 9, n + 9);
+		exec_change(&q_reopen, &q_reopen_req, request_id, v, n);
 	}
 	PG_FINALLY();
 	{

@@ -1,0 +1,341 @@
+/*
+ * bench/bench.sql: the measuring functions of `make bench`, in schema
+ * bench. Each returns the server-side elapsed milliseconds of one round, so
+ * the client round trip does not drown the difference; bench/run.sh runs
+ * the variants interleaved and takes medians. Every round that writes runs
+ * in a transaction the runner rolls back, so all variants of a round see
+ * the same data. The comparisons ("the floor" and "the peer") live here and
+ * in bench/plpgsql_rules.sql; the extension itself never sees them.
+ */
+CREATE SCHEMA bench;
+
+/* ------------------------------------------------------------------
+ * Moves
+ * ------------------------------------------------------------------ */
+
+-- n open deals (chosen by seed) and the next open stage of each
+CREATE FUNCTION bench.pick_moves(n integer, seed integer)
+RETURNS TABLE (deal_id bigint, to_stage bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT d.id, nx.id
+      FROM salesboard.deal d
+      JOIN salesboard.stage s ON s.id = d.stage_id
+      CROSS JOIN LATERAL (SELECT s2.id FROM salesboard.stage s2
+                           WHERE s2.pipeline_id = d.pipeline_id AND s2.kind = 'open'
+                             AND s2.position > s.position
+                           ORDER BY s2.position LIMIT 1) nx
+     WHERE d.status = 'open'
+     ORDER BY hashint8(d.id + seed * 7919), d.id
+     LIMIT n
+$$;
+
+/*
+ * One round of moves. variant: 'c' (salesboard.move_deal, the C rules),
+ * 'plpgsql' (bench_pl.move_deal with its PL/pgSQL triggers), 'floor' (the
+ * same DML written by hand, every user trigger off). The deferred checks
+ * are fired inside the timed part (SET CONSTRAINTS ALL IMMEDIATE).
+ */
+CREATE FUNCTION bench.moves(variant text, ids bigint[], stages bigint[])
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    at timestamptz := now();
+    i integer;
+    v_stage bigint;
+    v_owner bigint;
+    v_next bigint;
+    v_amount numeric;
+    nid bigint;
+BEGIN
+    t0 := clock_timestamp();
+    IF variant = 'c' THEN
+        FOR i IN 1 .. array_length(ids, 1) LOOP
+            PERFORM salesboard.move_deal(ids[i], stages[i], 'Client agreed to the next step',
+                                         at + interval '2 days', 'Next step');
+        END LOOP;
+    ELSIF variant = 'plpgsql' THEN
+        FOR i IN 1 .. array_length(ids, 1) LOOP
+            PERFORM bench_pl.move_deal(ids[i], stages[i], 'Client agreed to the next step',
+                                       at + interval '2 days', 'Next step');
+        END LOOP;
+    ELSIF variant = 'floor' THEN
+        FOR i IN 1 .. array_length(ids, 1) LOOP
+            SELECT d.stage_id, d.owner_id, d.next_activity_id, d.amount
+              INTO v_stage, v_owner, v_next, v_amount
+              FROM salesboard.deal d WHERE d.id = ids[i] FOR UPDATE;
+            UPDATE salesboard.activity SET status = 'done', result = 'Client agreed to the next step',
+                   done_at = at
+             WHERE id = v_next;
+            INSERT INTO salesboard.activity (deal_id, kind, subject, due_at, created_at)
+            VALUES (ids[i], 'interaction', 'Next step', at + interval '2 days', at)
+            RETURNING id INTO nid;
+            UPDATE salesboard.deal SET stage_id = stages[i], stage_entered_at = at,
+                   next_due = at + interval '2 days', next_activity_id = nid
+             WHERE id = ids[i];
+            INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at,
+                   moved_by_role, owner_id, amount, result, activity_id, next_activity_id)
+            VALUES (ids[i], 'move', v_stage, stages[i], at, current_user, v_owner, v_amount,
+                    'Client agreed to the next step', v_next, nid);
+        END LOOP;
+    ELSE
+        RAISE EXCEPTION 'unknown variant %', variant;
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- what a round of moves left behind, to assert the variants agree
+CREATE FUNCTION bench.moves_outcome(ids bigint[])
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT md5(string_agg(format('%s:%s:%s:%s:%s', d.id, d.stage_id, d.status,
+                          (SELECT count(*) FROM salesboard.activity a WHERE a.deal_id = d.id AND a.status = 'planned'),
+                          (SELECT count(*) FROM salesboard.stage_history h WHERE h.deal_id = d.id)), ',' ORDER BY d.id))
+      FROM salesboard.deal d WHERE d.id = ANY (ids)
+$$;
+
+/* ------------------------------------------------------------------
+ * Bulk INSERT of activities for existing deals
+ * ------------------------------------------------------------------ */
+CREATE FUNCTION bench.bulk_insert(n integer)
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    INSERT INTO salesboard.activity (deal_id, kind, subject, due_at)
+    SELECT d.id, 'task', 'Prepare the quarterly review',
+           now() + interval '20 days' + (d.id % 1440) * interval '1 minute'
+      FROM (SELECT id FROM salesboard.deal WHERE status = 'open') d
+      CROSS JOIN generate_series(1, 4) k
+     LIMIT n;
+    SET CONSTRAINTS ALL IMMEDIATE;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+/* ------------------------------------------------------------------
+ * The board, written by hand: the indexed SELECT that returns the same
+ * cards as salesboard.board(employee, horizon, subordinates => false).
+ * ------------------------------------------------------------------ */
+CREATE FUNCTION bench.board_sql(emp bigint, horizon text, at timestamptz)
+RETURNS TABLE (stage_id bigint, deal_id bigint, title text, client text, service_type text,
+               amount numeric, next_due timestamptz, next_subject text, colour text,
+               priority boolean, owner_id bigint, rank bigint)
+LANGUAGE sql STABLE AS $$
+    WITH h AS (
+        SELECT e.id, e.time_zone, t.today,
+               ((CASE horizon WHEN 'today' THEN t.today + 1 WHEN '3 days' THEN t.today + 3
+                              WHEN 'week' THEN t.today + 7
+                              ELSE (t.today + interval '1 month')::date END)::timestamp
+                 AT TIME ZONE e.time_zone) AS horizon_end,
+               ((t.today + 1)::timestamp AT TIME ZONE e.time_zone) AS tomorrow,
+               ((t.today - 6)::timestamp AT TIME ZONE e.time_zone) AS since
+          FROM salesboard.employee e
+          CROSS JOIN LATERAL (SELECT (at AT TIME ZONE e.time_zone)::date AS today) t
+         WHERE e.id = emp)
+    SELECT c.stage_id, c.id, c.title, cl.name, st.name, c.amount, c.next_due, a.subject,
+           c.colour, c.priority, c.owner_id,
+           row_number() OVER (PARTITION BY c.stage_id ORDER BY c.ord1, c.ord2, c.id)
+      FROM (SELECT d.id, d.stage_id, d.title, d.client_id, d.service_type_id, d.amount,
+                   d.next_due, d.next_activity_id, d.priority, d.owner_id,
+                   CASE WHEN d.next_due < at THEN 'red' WHEN d.next_due < h.tomorrow THEN 'yellow'
+                        ELSE 'green' END AS colour,
+                   d.next_due AS ord1, 0::double precision AS ord2
+              FROM h JOIN salesboard.deal d
+                ON d.owner_id = h.id AND d.status = 'open' AND d.next_due < h.horizon_end
+            UNION ALL
+            SELECT d.id, d.stage_id, d.title, d.client_id, d.service_type_id, d.amount,
+                   NULL, NULL, d.priority, d.owner_id, 'green',
+                   NULL, -extract(epoch FROM d.closed_at)::double precision
+              FROM h JOIN salesboard.deal d
+                ON d.owner_id = h.id AND d.status <> 'open' AND d.closed_at >= h.since
+             WHERE d.closed_at <= at) c
+      JOIN salesboard.stage s ON s.id = c.stage_id
+      LEFT JOIN salesboard.client cl ON cl.id = c.client_id
+      LEFT JOIN salesboard.service_type st ON st.id = c.service_type_id
+      LEFT JOIN salesboard.activity a ON a.id = c.next_activity_id
+     ORDER BY s.pipeline_id, s.position, c.ord1, c.ord2, c.id
+$$;
+
+/*
+ * The same for a department head: every owner of the subtree, each with
+ * the horizon of their own calendar, merged in due order.
+ */
+CREATE FUNCTION bench.head_board_sql(emp bigint, horizon text, at timestamptz)
+RETURNS TABLE (stage_id bigint, deal_id bigint, title text, client text, service_type text,
+               amount numeric, next_due timestamptz, next_subject text, colour text,
+               priority boolean, owner_id bigint, rank bigint)
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE sub(id) AS (
+        SELECT d.id FROM salesboard.department d WHERE d.head_id = emp
+        UNION
+        SELECT c.id FROM salesboard.department c JOIN sub ON c.parent_id = sub.id),
+    h AS (
+        SELECT e.id, e.time_zone,
+               ((CASE horizon WHEN 'today' THEN t.today + 1 WHEN '3 days' THEN t.today + 3
+                              WHEN 'week' THEN t.today + 7
+                              ELSE (t.today + interval '1 month')::date END)::timestamp
+                 AT TIME ZONE e.time_zone) AS horizon_end,
+               ((t.today + 1)::timestamp AT TIME ZONE e.time_zone) AS tomorrow
+          FROM salesboard.employee e
+          CROSS JOIN LATERAL (SELECT (at AT TIME ZONE e.time_zone)::date AS today) t
+         WHERE e.id = emp OR e.department_id IN (SELECT id FROM sub))
+    SELECT d.stage_id, d.id, d.title, cl.name, st.name, d.amount, d.next_due, a.subject,
+           CASE WHEN d.next_due < at THEN 'red' WHEN d.next_due < h.tomorrow THEN 'yellow'
+                ELSE 'green' END,
+           d.priority, d.owner_id,
+           row_number() OVER (PARTITION BY d.stage_id ORDER BY d.next_due, d.id)
+      FROM h JOIN salesboard.deal d
+        ON d.owner_id = h.id AND d.status = 'open' AND d.next_due < h.horizon_end
+      JOIN salesboard.stage s ON s.id = d.stage_id
+      LEFT JOIN salesboard.client cl ON cl.id = d.client_id
+      LEFT JOIN salesboard.service_type st ON st.id = d.service_type_id
+      LEFT JOIN salesboard.activity a ON a.id = d.next_activity_id
+     ORDER BY s.pipeline_id, s.position, d.next_due, d.id
+$$;
+
+/*
+ * One round of board reads for a list of employees. variant 'c' calls
+ * salesboard.board(); 'sql' the hand-written query. Every column of every
+ * row is used (the row is turned into text), so neither side can skip
+ * work the other does.
+ */
+CREATE FUNCTION bench.boards(variant text, emps bigint[], horizon text, head boolean)
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    e bigint;
+    n bigint;
+    total bigint := 0;
+BEGIN
+    FOREACH e IN ARRAY emps LOOP
+        IF variant = 'c' AND NOT head THEN
+            SELECT sum(length(b::text)) INTO n FROM salesboard.board(e, horizon, subordinates => false) b;
+        ELSIF variant = 'c' THEN
+            SELECT sum(length(b::text)) INTO n FROM salesboard.board(e, horizon, closed_days => 0) b;
+        ELSIF NOT head THEN
+            SELECT sum(length(b::text)) INTO n FROM bench.board_sql(e, horizon, now()) b;
+        ELSE
+            SELECT sum(length(b::text)) INTO n FROM bench.head_board_sql(e, horizon, now()) b;
+        END IF;
+        total := total + coalesce(n, 0);
+    END LOOP;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- do board() and the hand-written SQL return the same cards for these employees?
+CREATE FUNCTION bench.boards_agree(emps bigint[], horizon text, head boolean)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    e bigint;
+    a text;
+    b text;
+BEGIN
+    FOREACH e IN ARRAY emps LOOP
+        IF head THEN
+            SELECT string_agg(format('%s/%s/%s/%s', x.deal_id, x.stage_id, x.colour, x.rank), ',')
+              INTO a FROM salesboard.board(e, horizon, closed_days => 0) x;
+            SELECT string_agg(format('%s/%s/%s/%s', y.deal_id, y.stage_id, y.colour, y.rank), ',')
+              INTO b FROM bench.head_board_sql(e, horizon, now()) y;
+        ELSE
+            SELECT string_agg(format('%s/%s/%s/%s', x.deal_id, x.stage_id, x.colour, x.rank), ',')
+              INTO a FROM salesboard.board(e, horizon, subordinates => false) x;
+            SELECT string_agg(format('%s/%s/%s/%s', y.deal_id, y.stage_id, y.colour, y.rank), ',')
+              INTO b FROM bench.board_sql(e, horizon, now()) y;
+        END IF;
+        IF a IS DISTINCT FROM b THEN
+            RAISE WARNING 'board of employee % differs: board() % / SQL %', e, a, b;
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
+END
+$$;
+
+/* ------------------------------------------------------------------
+ * Card colour over every deal
+ * ------------------------------------------------------------------ */
+CREATE FUNCTION bench.colours(variant text)
+RETURNS TABLE (ms double precision, red bigint, yellow bigint, green bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    IF variant = 'c' THEN
+        SELECT count(*) FILTER (WHERE c = 'red'), count(*) FILTER (WHERE c = 'yellow'),
+               count(*) FILTER (WHERE c = 'green')
+          INTO red, yellow, green
+          FROM (SELECT salesboard.card_colour(d) AS c FROM salesboard.deal d) x;
+    ELSE
+        SELECT count(*) FILTER (WHERE c = 'red'), count(*) FILTER (WHERE c = 'yellow'),
+               count(*) FILTER (WHERE c = 'green')
+          INTO red, yellow, green
+          FROM (SELECT CASE WHEN d.status <> 'open' OR d.next_due IS NULL THEN 'green'
+                            WHEN d.next_due < now() THEN 'red'
+                            WHEN d.next_due < (((now() AT TIME ZONE e.time_zone)::date + 1)::timestamp
+                                               AT TIME ZONE e.time_zone) THEN 'yellow'
+                            ELSE 'green' END AS c
+                  FROM salesboard.deal d JOIN salesboard.employee e ON e.id = d.owner_id) x;
+    END IF;
+    ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+    RETURN NEXT;
+END
+$$;
+
+/* ------------------------------------------------------------------
+ * pgbench: move a random deal to another open stage of its pipeline
+ * ------------------------------------------------------------------ */
+CREATE FUNCTION bench.move_random(d bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    target bigint;
+BEGIN
+    SELECT s2.id INTO target
+      FROM salesboard.deal x
+      JOIN salesboard.stage s ON s.id = x.stage_id
+      JOIN salesboard.stage s2 ON s2.pipeline_id = x.pipeline_id AND s2.kind = 'open' AND s2.id <> s.id
+     WHERE x.id = d AND x.status = 'open'
+     ORDER BY (s2.position - s.position + 100) % 100
+     LIMIT 1;
+    IF target IS NOT NULL THEN
+        PERFORM salesboard.move_deal(d, target, 'Moved by pgbench', now() + interval '1 day', 'Next step');
+    END IF;
+END
+$$;
+
+/*
+ * A head over about 100 people: the generator's teams have about 10, so
+ * group ten teams of one region under a new division headed by the first
+ * team's head. Returns that head's id.
+ */
+CREATE FUNCTION bench.make_division()
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    region bigint;
+    teams bigint[];
+    div bigint;
+    head bigint;
+BEGIN
+    SELECT d.parent_id, (array_agg(d.id ORDER BY d.id))[1:10]
+      INTO region, teams
+      FROM salesboard.department d
+     WHERE d.parent_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM salesboard.department c WHERE c.parent_id = d.id)
+     GROUP BY d.parent_id
+     ORDER BY count(*) DESC, d.parent_id
+     LIMIT 1;
+    SELECT d.head_id INTO head FROM salesboard.department d WHERE d.id = teams[1];
+    INSERT INTO salesboard.department (name, parent_id, head_id)
+    VALUES ('Benchmark division', region, head) RETURNING id INTO div;
+    UPDATE salesboard.department SET parent_id = div WHERE id = ANY (teams);
+    RETURN head;
+END
+$$;

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# bench/run.sh: `make bench` (1M deals) and `make bench-quick` (100k).
+#
+# Builds datasets with the sample-company generator on a private cluster,
+# then measures, side by side in one run, each figure of bench/README.md as
+# a ratio with the absolute medians beside it. Variants are interleaved
+# (A B C A B C ...) over --rounds rounds and the median of each is taken.
+# Writes the table to stdout and to bench/RESULTS.md.
+#
+# Options: --scale N     deals of the main dataset (default 1000000; the
+#                        board-scaling row compares it with 100k)
+#          --rounds R    rounds per measure (default 5)
+#          --keep DIR    keep the cluster in DIR (reused by a later run)
+set -uo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$src/scripts/lib.sh"
+SB_COPY_BACK=bench/RESULTS.md sb_prepare "$src" bench/run.sh "$@"
+
+scale=1000000
+rounds=5
+small=100000
+while [ $# -gt 0 ]; do
+    case $1 in
+        --scale) scale=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        *) sb_die "unknown option $1" ;;
+    esac
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/salesboard-bench.XXXXXX")
+cleanup() { sb_cluster_stop; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# CPU-bound settings: the figures are about CPU, not the disk (fsync off,
+# as lib.sh sets for every private cluster; no autovacuum or JIT noise).
+sb_cluster_start "$work/pg" "cron.host = '$work/pg'" \
+    "shared_buffers = '2GB'" "work_mem = '64MB'" "maintenance_work_mem = '1GB'" \
+    "max_wal_size = '20GB'" "checkpoint_timeout = '30min'" "autovacuum = off" "jit = off" \
+    "max_connections = 60"
+export PATH=$SB_BINDIR:$PATH
+
+say() { printf '%s\n' "$*" >&2; }
+q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+met() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "met" : "missed" }'; }
+
+load() {
+    local db=$1 deals=$2 employees=$3 t0
+    t0=$(date +%s)
+    createdb "$db" || sb_die "createdb $db failed"
+    q "$db" 'CREATE EXTENSION salesboard' >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v deals="$deals" -v employees="$employees" \
+        -f "$src/scripts/sample_company.sql" >/dev/null || sb_die "loading $db failed"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$src/bench/plpgsql_rules.sql" >/dev/null || sb_die "bench_pl failed"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$src/bench/bench.sql" >/dev/null || sb_die "bench.sql failed"
+    q "$db" 'VACUUM ANALYZE' >/dev/null
+    say "loaded $db: $deals deals, $employees employees in $(( $(date +%s) - t0 )) s; $(q "$db" "SELECT count(*) FROM salesboard.activity") activities, $(q "$db" "SELECT count(*) FROM salesboard.stage_history") history rows"
+}
+
+rows=()
+row() { rows+=("$(printf '| %s | %s | %s | %s | %s | %s |' "$@")"); }
+
+big=bench_main
+load bench_small "$small" $((small / 100))
+if [ "$scale" -ne "$small" ]; then
+    load "$big" "$scale" $((scale / 100))
+else
+    big=bench_small
+fi
+
+# ---------------------------------------------------------------- moves
+n_moves=2000
+say "moves: $rounds rounds of $n_moves moves (C rules, PL/pgSQL rules, bare DML)"
+q "$big" "CREATE TABLE bench.round_moves AS SELECT r AS round, array_agg(deal_id) AS ids, array_agg(to_stage) AS stages
+          FROM generate_series(1, $rounds) r, bench.pick_moves($n_moves, r) GROUP BY r" >/dev/null
+declare -A t
+disable_c="ALTER TABLE salesboard.deal DISABLE TRIGGER USER; ALTER TABLE salesboard.activity DISABLE TRIGGER USER;"
+for r in $(seq 1 "$rounds"); do
+    pick="FROM bench.round_moves WHERE round = $r"
+    t[c]+="$(q "$big" "BEGIN; SELECT bench.moves('c', ids, stages) $pick; ROLLBACK;" | head -1)"$'\n'
+    t[pl]+="$(q "$big" "BEGIN; $disable_c SELECT bench_pl.install_triggers(); SELECT bench.moves('plpgsql', ids, stages) $pick; ROLLBACK;" | tail -1)"$'\n'
+    t[floor]+="$(q "$big" "BEGIN; $disable_c SELECT bench.moves('floor', ids, stages) $pick; ROLLBACK;" | head -1)"$'\n'
+done
+agree=$(q "$big" "BEGIN; SELECT bench.moves('c', ids, stages) FROM bench.round_moves WHERE round = 1;
+                  SELECT bench.moves_outcome(ids) FROM bench.round_moves WHERE round = 1; ROLLBACK;" | tail -1)
+agree_pl=$(q "$big" "BEGIN; $disable_c SELECT bench_pl.install_triggers(); SELECT bench.moves('plpgsql', ids, stages) FROM bench.round_moves WHERE round = 1;
+                  SELECT bench.moves_outcome(ids) FROM bench.round_moves WHERE round = 1; ROLLBACK;" | tail -1)
+same_moves=$([ "$agree" = "$agree_pl" ] && echo "same outcome" || echo "OUTCOMES DIFFER")
+mc=$(printf '%s' "${t[c]}" | median); mpl=$(printf '%s' "${t[pl]}" | median); mf=$(printf '%s' "${t[floor]}" | median)
+r1=$(ratio "$mc" "$mf"); r2=$(ratio "$mc" "$mpl")
+row "move_deal, $n_moves moves in a server-side loop vs the same DML without rules" "$mc ms" "$mf ms" "${r1}x" "<= 1.25x" "$(met "$r1" 1.25)"
+row "move_deal vs the same rules in PL/pgSQL ($same_moves)" "$mc ms" "$mpl ms" "${r2}x" "<= 0.6x" "$(met "$r2" 0.6)"
+
+# ---------------------------------------------------------------- bulk insert
+n_bulk=100000
+say "bulk insert: $rounds rounds of $n_bulk activities"
+t[bi]=""; t[bf]=""
+for r in $(seq 1 "$rounds"); do
+    t[bi]+="$(q "$big" "BEGIN; SELECT bench.bulk_insert($n_bulk); ROLLBACK;" | head -1)"$'\n'
+    t[bf]+="$(q "$big" "BEGIN; ALTER TABLE salesboard.activity DISABLE TRIGGER USER; SELECT bench.bulk_insert($n_bulk); ROLLBACK;" | head -1)"$'\n'
+done
+mi=$(printf '%s' "${t[bi]}" | median); mfl=$(printf '%s' "${t[bf]}" | median); r3=$(ratio "$mi" "$mfl")
+row "bulk INSERT of $n_bulk activities vs triggers disabled" "$mi ms" "$mfl ms" "${r3}x" "<= 1.6x" "$(met "$r3" 1.6)"
+
+# ---------------------------------------------------------------- boards
+n_boards=300
+emps() { q "$1" "SELECT array_agg(id ORDER BY hashint8(id + $2)) FROM (SELECT e.id FROM salesboard.employee e
+                 WHERE EXISTS (SELECT 1 FROM salesboard.deal d WHERE d.owner_id = e.id AND d.status = 'open')
+                 ORDER BY hashint8(e.id + $2) LIMIT $n_boards) x"; }
+board_measure() {   # db horizon -> "c_median sql_median agree"
+    local db=$1 h=$2 r e tc="" ts="" ok
+    for r in $(seq 1 "$rounds"); do
+        e=$(emps "$db" "$r")
+        tc+="$(q "$db" "SELECT bench.boards('c', '$e', '$h', false)")"$'\n'
+        ts+="$(q "$db" "SELECT bench.boards('sql', '$e', '$h', false)")"$'\n'
+    done
+    ok=$(q "$db" "SELECT bench.boards_agree('$(emps "$db" 1)', '$h', false)")
+    echo "$(printf '%s' "$tc" | median) $(printf '%s' "$ts" | median) $ok"
+}
+for h in today month; do
+    say "board '$h': $rounds rounds of $n_boards employees"
+    read -r bc bs bok < <(board_measure "$big" "$h")
+    r4=$(ratio "$bc" "$bs")
+    row "board() '$h', $n_boards random employees vs the hand-written indexed SELECT (same cards: $bok)" "$bc ms" "$bs ms" "${r4}x" "<= 1.2x" "$(met "$r4" 1.2)"
+    if [ "$h" = today ]; then board_big=$bc; fi
+done
+if [ "$big" != bench_small ]; then
+    say "board scaling: $small vs $scale deals"
+    read -r sc ss sok < <(board_measure bench_small today)
+    r5=$(ratio "$board_big" "$sc")
+    row "board() 'today' at $scale deals vs at $small deals (about 100 deals per employee in both)" "$board_big ms" "$sc ms" "${r5}x" "<= 1.2x" "$(met "$r5" 1.2)"
+fi
+
+say "board of a head over a ~100-person subtree"
+head=$(q "$big" "SELECT bench.make_division()")
+people=$(q "$big" "WITH RECURSIVE s(id) AS (SELECT id FROM salesboard.department WHERE head_id = $head
+                    UNION SELECT d.id FROM salesboard.department d JOIN s ON d.parent_id = s.id)
+                    SELECT count(*) FROM salesboard.employee WHERE department_id IN (SELECT id FROM s)")
+tc=""; ts=""
+for r in $(seq 1 "$rounds"); do
+    tc+="$(q "$big" "SELECT bench.boards('c', ARRAY(SELECT $head::bigint FROM generate_series(1, 20)), 'today', true)")"$'\n'
+    ts+="$(q "$big" "SELECT bench.boards('sql', ARRAY(SELECT $head::bigint FROM generate_series(1, 20)), 'today', true)")"$'\n'
+done
+hok=$(q "$big" "SELECT bench.boards_agree(ARRAY[$head::bigint], 'today', true)")
+hc=$(printf '%s' "$tc" | median); hs=$(printf '%s' "$ts" | median); r6=$(ratio "$hc" "$hs")
+row "board() of a head over $people people, 20 reads vs the hand-written SQL (same cards: $hok)" "$hc ms" "$hs ms" "${r6}x" "<= 1.0x" "$(met "$r6" 1.0)"
+
+# ---------------------------------------------------------------- colours
+say "card_colour over every deal"
+tc=""; ts=""
+for r in $(seq 1 "$rounds"); do
+    tc+="$(q "$big" "SELECT ms FROM bench.colours('c')")"$'\n'
+    ts+="$(q "$big" "SELECT ms FROM bench.colours('sql')")"$'\n'
+done
+cagree=$([ "$(q "$big" "SELECT red, yellow, green FROM bench.colours('c')")" = "$(q "$big" "SELECT red, yellow, green FROM bench.colours('sql')")" ] && echo yes || echo NO)
+cc=$(printf '%s' "$tc" | median); cs=$(printf '%s' "$ts" | median); r7=$(ratio "$cc" "$cs")
+row "card_colour() over all $scale deals in one query vs a SQL expression (same counts: $cagree)" "$cc ms" "$cs ms" "${r7}x" "<= 0.5x" "$(met "$r7" 0.5)"
+
+# ---------------------------------------------------------------- concurrency
+say "pgbench: moving random deals with 1, 8 and 16 clients"
+maxdeal=$(q "$big" "SELECT max(id) FROM salesboard.deal")
+declare -A tps fails
+for c in 1 8 16; do
+    out=$(pgbench -n -M prepared -T 10 -c "$c" -j 2 -D maxdeal="$maxdeal" -f "$src/bench/move_random.pgbench" "$big" 2>&1)
+    tps[$c]=$(printf '%s\n' "$out" | awk '/^tps = / { print $3; exit }')
+    fails[$c]=$(printf '%s\n' "$out" | awk -F'[:(]' '/number of failed transactions/ { gsub(/ /, "", $2); print $2; exit }')
+    [ -n "${fails[$c]}" ] || fails[$c]=$(printf '%s\n' "$out" | grep -c 'ERROR')
+done
+vf=$(q "$big" "SELECT count(*) FROM salesboard.verify()")
+r8=$(ratio "${tps[8]}" "${tps[1]}"); r9=$(ratio "${tps[16]}" "${tps[1]}")
+row "8 pgbench clients moving random deals vs 1 client (failed: ${fails[8]}; verify() after: $vf rows)" "${tps[8]} tps" "${tps[1]} tps" "${r8}x" ">= 1x, no errors" "$(awk -v r="$r8" -v f="${fails[8]}" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
+row "16 pgbench clients vs 1 client (failed: ${fails[16]})" "${tps[16]} tps" "${tps[1]} tps" "${r9}x" ">= 1x, no errors" "$(awk -v r="$r9" -v f="${fails[16]}" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
+
+# ---------------------------------------------------------------- report
+{
+    echo "# salesboard benchmark results"
+    echo
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, $(psql -X -At -d "$big" -c 'SELECT version()' | cut -d, -f1);"
+    echo "main dataset $scale deals ($(q "$big" "SELECT count(*) FROM salesboard.employee") employees, $(q "$big" "SELECT count(*) FROM salesboard.activity") activities, $(q "$big" "SELECT count(*) FROM salesboard.stage_history") history rows), small dataset $small deals."
+    echo "Medians of $rounds interleaved rounds, server-side elapsed time (clock_timestamp inside the server) unless tps."
+    echo "The server runs with fsync = off, synchronous_commit = off, autovacuum and JIT off: the figures are about CPU."
+    echo
+    echo "| measure | extension | comparison | ratio | target | |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+} | tee "$src/bench/RESULTS.md"
