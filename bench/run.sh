@@ -78,11 +78,14 @@ q "$big" "CREATE TABLE bench.round_moves AS SELECT r AS round, array_agg(deal_id
           FROM generate_series(1, $rounds) r, bench.pick_moves($n_moves, r) GROUP BY r" >/dev/null
 declare -A t
 disable_c="ALTER TABLE salesboard.deal DISABLE TRIGGER USER; ALTER TABLE salesboard.activity DISABLE TRIGGER USER;"
+# each variant runs in a session of its own: 20 moves warm it up (plans,
+# caches), the other moves are timed; everything is rolled back
+warm="SELECT bench.moves('%s', ids[1:20], stages[1:20]) FROM bench.round_moves WHERE round = %s;"
+timed="SELECT bench.moves('%s', ids[21:], stages[21:]) FROM bench.round_moves WHERE round = %s;"
 for r in $(seq 1 "$rounds"); do
-    pick="FROM bench.round_moves WHERE round = $r"
-    t[c]+="$(q "$big" "BEGIN; SELECT bench.moves('c', ids, stages) $pick; ROLLBACK;" | head -1)"$'\n'
-    t[pl]+="$(q "$big" "BEGIN; $disable_c SELECT bench_pl.install_triggers(); SELECT bench.moves('plpgsql', ids, stages) $pick; ROLLBACK;" | tail -1)"$'\n'
-    t[floor]+="$(q "$big" "BEGIN; $disable_c SELECT bench.moves('floor', ids, stages) $pick; ROLLBACK;" | head -1)"$'\n'
+    t[c]+="$(q "$big" "BEGIN; $(printf "$warm" c "$r") $(printf "$timed" c "$r") ROLLBACK;" | tail -1)"$'\n'
+    t[pl]+="$(q "$big" "BEGIN; $disable_c SELECT bench_pl.install_triggers(); $(printf "$warm" plpgsql "$r") $(printf "$timed" plpgsql "$r") ROLLBACK;" | tail -1)"$'\n'
+    t[floor]+="$(q "$big" "BEGIN; $disable_c $(printf "$warm" floor "$r") $(printf "$timed" floor "$r") ROLLBACK;" | tail -1)"$'\n'
 done
 agree=$(q "$big" "BEGIN; SELECT bench.moves('c', ids, stages) FROM bench.round_moves WHERE round = 1;
                   SELECT bench.moves_outcome(ids) FROM bench.round_moves WHERE round = 1; ROLLBACK;" | tail -1)
@@ -91,7 +94,7 @@ agree_pl=$(q "$big" "BEGIN; $disable_c SELECT bench_pl.install_triggers(); SELEC
 same_moves=$([ "$agree" = "$agree_pl" ] && echo "same outcome" || echo "OUTCOMES DIFFER")
 mc=$(printf '%s' "${t[c]}" | median); mpl=$(printf '%s' "${t[pl]}" | median); mf=$(printf '%s' "${t[floor]}" | median)
 r1=$(ratio "$mc" "$mf"); r2=$(ratio "$mc" "$mpl")
-row "move_deal, $n_moves moves in a server-side loop vs the same DML without rules" "$mc ms" "$mf ms" "${r1}x" "<= 1.25x" "$(met "$r1" 1.25)"
+row "move_deal, $((n_moves - 20)) moves in a server-side loop vs the same DML without rules" "$mc ms" "$mf ms" "${r1}x" "<= 1.25x" "$(met "$r1" 1.25)"
 row "move_deal vs the same rules in PL/pgSQL ($same_moves)" "$mc ms" "$mpl ms" "${r2}x" "<= 0.6x" "$(met "$r2" 0.6)"
 
 # ---------------------------------------------------------------- bulk insert
@@ -114,8 +117,8 @@ board_measure() {   # db horizon -> "c_median sql_median agree"
     local db=$1 h=$2 r e tc="" ts="" ok
     for r in $(seq 1 "$rounds"); do
         e=$(emps "$db" "$r")
-        tc+="$(q "$db" "SELECT bench.boards('c', '$e', '$h', false)")"$'\n'
-        ts+="$(q "$db" "SELECT bench.boards('sql', '$e', '$h', false)")"$'\n'
+        tc+="$(q "$db" "SELECT bench.boards('c', (('$e'::bigint[])[1:5]), '$h', false); SELECT bench.boards('c', '$e', '$h', false)" | tail -1)"$'\n'
+        ts+="$(q "$db" "SELECT bench.boards('sql', (('$e'::bigint[])[1:5]), '$h', false); SELECT bench.boards('sql', '$e', '$h', false)" | tail -1)"$'\n'
     done
     ok=$(q "$db" "SELECT bench.boards_agree('$(emps "$db" 1)', '$h', false)")
     echo "$(printf '%s' "$tc" | median) $(printf '%s' "$ts" | median) $ok"
@@ -141,8 +144,8 @@ people=$(q "$big" "WITH RECURSIVE s(id) AS (SELECT id FROM salesboard.department
                     SELECT count(*) FROM salesboard.employee WHERE department_id IN (SELECT id FROM s)")
 tc=""; ts=""
 for r in $(seq 1 "$rounds"); do
-    tc+="$(q "$big" "SELECT bench.boards('c', ARRAY(SELECT $head::bigint FROM generate_series(1, 20)), 'today', true)")"$'\n'
-    ts+="$(q "$big" "SELECT bench.boards('sql', ARRAY(SELECT $head::bigint FROM generate_series(1, 20)), 'today', true)")"$'\n'
+    tc+="$(q "$big" "SELECT bench.boards('c', ARRAY[$head::bigint], 'today', true); SELECT bench.boards('c', ARRAY(SELECT $head::bigint FROM generate_series(1, 20)), 'today', true)" | tail -1)"$'\n'
+    ts+="$(q "$big" "SELECT bench.boards('sql', ARRAY[$head::bigint], 'today', true); SELECT bench.boards('sql', ARRAY(SELECT $head::bigint FROM generate_series(1, 20)), 'today', true)" | tail -1)"$'\n'
 done
 hok=$(q "$big" "SELECT bench.boards_agree(ARRAY[$head::bigint], 'today', true)")
 hc=$(printf '%s' "$tc" | median); hs=$(printf '%s' "$ts" | median); r6=$(ratio "$hc" "$hs")
@@ -152,12 +155,12 @@ row "board() of a head over $people people, 20 reads vs the hand-written SQL (sa
 say "card_colour over every deal"
 tc=""; ts=""
 for r in $(seq 1 "$rounds"); do
-    tc+="$(q "$big" "SELECT ms FROM bench.colours('c')")"$'\n'
-    ts+="$(q "$big" "SELECT ms FROM bench.colours('sql')")"$'\n'
+    tc+="$(q "$big" "SELECT ms FROM bench.colours('c'); SELECT ms FROM bench.colours('c')" | tail -1)"$'\n'
+    ts+="$(q "$big" "SELECT ms FROM bench.colours('sql'); SELECT ms FROM bench.colours('sql')" | tail -1)"$'\n'
 done
 cagree=$([ "$(q "$big" "SELECT red, yellow, green FROM bench.colours('c')")" = "$(q "$big" "SELECT red, yellow, green FROM bench.colours('sql')")" ] && echo yes || echo NO)
 cc=$(printf '%s' "$tc" | median); cs=$(printf '%s' "$ts" | median); r7=$(ratio "$cc" "$cs")
-row "card_colour() over all $scale deals in one query vs a SQL expression (same counts: $cagree)" "$cc ms" "$cs ms" "${r7}x" "<= 0.5x" "$(met "$r7" 0.5)"
+row "card colour of all $scale deals in one query (due_colour(owner_id, next_due)) vs a SQL expression (same counts: $cagree)" "$cc ms" "$cs ms" "${r7}x" "<= 0.5x" "$(met "$r7" 0.5)"
 
 # ---------------------------------------------------------------- concurrency
 say "pgbench: moving random deals with 1, 8 and 16 clients"

@@ -575,6 +575,7 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleTableSlot *dslot;
 	Snapshot	snap;
+	SbProbe		probe;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
@@ -606,22 +607,29 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 	dues = palloc(sizeof(TimestampTz) * max);
 
 	rel = table_open(sb_cat.deal, AccessShareLock);
-	dslot = table_slot_create(rel, NULL);
 	snap = RegisterSnapshot(GetLatestSnapshot());
+	sb_probe_begin(&probe, rel, sb_cat.deal_pkey, snap);
 	hash_seq_init(&seq, t.deals);
 	while ((d = hash_seq_search(&seq)) != NULL)
 	{
-		SbDealRow	deal;
+		bool		isnull;
+		char		status;
+		Datum		v;
+		bool		has_next;
+		TimestampTz next_due = 0;
+		int64		next_id;
 
-		if (!d->has_planned)
-			continue;
-		if (!sb_fetch_by_id(rel, sb_cat.deal_pkey, d->deal_id, snap, dslot))
-			continue;			/* the foreign key says it */
-		sb_deal_from_slot(dslot, &deal);
-		if (deal.status != 'o')
-			deal_closed_error(deal.id, deal.status, d->act_id);
-		if (!deal.has_next || d->due < deal.next_due ||
-			(d->due == deal.next_due && d->act_id < deal.next_activity_id))
+		if (!d->has_planned || (dslot = sb_probe(&probe, d->deal_id)) == NULL)
+			continue;			/* nothing planned, or the foreign key says it */
+		status = sb_slot_code(dslot, sb_cat.deal_att[DEAL_STATUS]);
+		if (status != 'o')
+			deal_closed_error(d->deal_id, status, d->act_id);
+		v = slot_getattr(dslot, sb_cat.deal_att[DEAL_NEXT_DUE], &isnull);
+		has_next = !isnull;
+		if (has_next)
+			next_due = DatumGetTimestampTz(v);
+		next_id = sb_slot_int8(dslot, sb_cat.deal_att[DEAL_NEXT_ACTIVITY_ID], &isnull);
+		if (!has_next || d->due < next_due || (d->due == next_due && d->act_id < next_id))
 		{
 			ids[n] = d->deal_id;
 			dues[n] = d->due;
@@ -629,8 +637,8 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 			n++;
 		}
 	}
+	sb_probe_end(&probe);
 	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(dslot);
 	table_close(rel, NoLock);
 
 	if (n > 0)

@@ -707,6 +707,38 @@ sb_fetch_by_id(Relation rel, Oid indexoid, int64 id, Snapshot snap,
 	return found;
 }
 
+/*
+ * Many look-ups by key in one relation (a statement trigger's deals): the
+ * index stays open and one scan is re-keyed for each probe.
+ */
+void
+sb_probe_begin(SbProbe *p, Relation rel, Oid indexoid, Snapshot snap)
+{
+	p->rel = rel;
+	p->idx = index_open(indexoid, AccessShareLock);
+	p->snap = snap;
+	p->scan = index_beginscan(rel, p->idx, snap, 1, 0);
+	p->slot = table_slot_create(rel, NULL);
+}
+
+TupleTableSlot *
+sb_probe(SbProbe *p, int64 id)
+{
+	ScanKeyData key;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	index_rescan(p->scan, &key, 1, NULL, 0);
+	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot) ? p->slot : NULL;
+}
+
+void
+sb_probe_end(SbProbe *p)
+{
+	index_endscan(p->scan);
+	ExecDropSingleTupleTableSlot(p->slot);
+	index_close(p->idx, NoLock);
+}
+
 int64
 sb_slot_int8(TupleTableSlot *slot, AttrNumber att, bool *isnull)
 {

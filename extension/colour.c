@@ -22,6 +22,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 #include "catalog/pg_type.h"
@@ -82,6 +83,26 @@ const char *
 sb_colour_name(char c)
 {
 	return c == 'r' ? "red" : c == 'y' ? "yellow" : "green";
+}
+
+/*
+ * The three colour names as text values, made once per backend: colouring
+ * a million rows need not allocate a million copies of "green".
+ */
+static text *
+colour_text(char c)
+{
+	static text *names[3] = {NULL, NULL, NULL};
+	int			i = c == 'r' ? 0 : c == 'y' ? 1 : 2;
+
+	if (names[i] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		names[i] = cstring_to_text(sb_colour_name(c));
+		MemoryContextSwitchTo(old);
+	}
+	return names[i];
 }
 
 static pg_tz *
@@ -188,9 +209,9 @@ sb_card_colour_due(PG_FUNCTION_ARGS)
 {
 	sb_require_arg(fcinfo, 0, "owner_id");
 	sb_require_arg(fcinfo, 2, "at");
-	PG_RETURN_TEXT_P(cstring_to_text(sb_colour_name(
+	PG_RETURN_TEXT_P(colour_text(
 		sb_colour(!PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1),
-				  owner_tz(PG_GETARG_INT64(0)), PG_GETARG_TIMESTAMPTZ(2)))));
+				  owner_tz(PG_GETARG_INT64(0)), PG_GETARG_TIMESTAMPTZ(2))));
 }
 
 /*

@@ -219,6 +219,18 @@ sb_slot_code(TupleTableSlot *slot, AttrNumber att)
 extern bool sb_fetch_by_id(Relation rel, Oid indexoid, int64 id,
 						   Snapshot snap, TupleTableSlot *slot);
 extern int64 sb_slot_int8(TupleTableSlot *slot, AttrNumber att, bool *isnull);
+
+typedef struct SbProbe
+{
+	Relation	rel;
+	Relation	idx;
+	Snapshot	snap;
+	struct IndexScanDescData *scan;
+	TupleTableSlot *slot;
+} SbProbe;
+extern void sb_probe_begin(SbProbe *p, Relation rel, Oid indexoid, Snapshot snap);
+extern TupleTableSlot *sb_probe(SbProbe *p, int64 id);
+extern void sb_probe_end(SbProbe *p);
 extern bool sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due);
 extern int	sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues);
 extern bool sb_lock_deal(Relation rel, int64 id, TupleTableSlot *slot);
