@@ -610,10 +610,9 @@ typedef struct Names
 	Relation	client,
 				service_type,
 				activity;
-	TupleTableSlot *cslot,
-			   *sslot,
-			   *aslot;
-	Snapshot	snap;
+	SbProbe		clients_by_id,
+				services_by_id,
+				activities_by_id;
 	HTAB	   *clients;
 	HTAB	   *services;
 } Names;
@@ -624,18 +623,19 @@ typedef struct NameEntry
 	char	   *name;
 } NameEntry;
 
+/* One probe per relation, each an index scan kept open and re-keyed per card. */
 static void
 names_open(Names *n)
 {
 	HASHCTL		ctl;
+	Snapshot	snap = GetActiveSnapshot();
 
-	n->snap = GetActiveSnapshot();
 	n->client = table_open(sb_cat.client, AccessShareLock);
 	n->service_type = table_open(sb_cat.service_type, AccessShareLock);
 	n->activity = table_open(sb_cat.activity, AccessShareLock);
-	n->cslot = table_slot_create(n->client, NULL);
-	n->sslot = table_slot_create(n->service_type, NULL);
-	n->aslot = table_slot_create(n->activity, NULL);
+	sb_probe_begin(&n->clients_by_id, n->client, sb_cat.client_pkey, snap);
+	sb_probe_begin(&n->services_by_id, n->service_type, sb_cat.service_type_pkey, snap);
+	sb_probe_begin(&n->activities_by_id, n->activity, sb_cat.activity_pkey, snap);
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(NameEntry);
 	ctl.hcxt = CurrentMemoryContext;
@@ -646,9 +646,9 @@ names_open(Names *n)
 static void
 names_close(Names *n)
 {
-	ExecDropSingleTupleTableSlot(n->cslot);
-	ExecDropSingleTupleTableSlot(n->sslot);
-	ExecDropSingleTupleTableSlot(n->aslot);
+	sb_probe_end(&n->clients_by_id);
+	sb_probe_end(&n->services_by_id);
+	sb_probe_end(&n->activities_by_id);
 	table_close(n->activity, NoLock);
 	table_close(n->service_type, NoLock);
 	table_close(n->client, NoLock);
@@ -656,7 +656,7 @@ names_close(Names *n)
 
 /* The name (column 2) of a row found by primary key, cached per call. */
 static char *
-lookup_name(HTAB *cache, Relation rel, Oid pkey, TupleTableSlot *slot, Snapshot snap, int64 id)
+lookup_name(HTAB *cache, SbProbe *probe, int64 id)
 {
 	bool		found;
 	NameEntry  *e;
@@ -664,10 +664,11 @@ lookup_name(HTAB *cache, Relation rel, Oid pkey, TupleTableSlot *slot, Snapshot 
 	e = hash_search(cache, &id, HASH_ENTER, &found);
 	if (!found)
 	{
+		TupleTableSlot *slot = sb_probe(probe, id);
 		bool		isnull;
 
 		e->name = NULL;
-		if (sb_fetch_by_id(rel, pkey, id, snap, slot))
+		if (slot != NULL)
 		{
 			Datum		v = slot_getattr(slot, 2, &isnull);
 
@@ -700,8 +701,9 @@ emit_cards(FunctionCallInfo fcinfo, CardList *cards, bool list_mode)
 		Card	   *c = &cards->cards[i];
 		Datum		v[BOARD_NCOLS];
 		bool		nulls[BOARD_NCOLS] = {0};
-		char	   *client = c->has_client ? lookup_name(n.clients, n.client, sb_cat.client_pkey, n.cslot, n.snap, c->client_id) : NULL;
-		char	   *service = c->has_service_type ? lookup_name(n.services, n.service_type, sb_cat.service_type_pkey, n.sslot, n.snap, c->service_type_id) : NULL;
+		char	   *client = c->has_client ? lookup_name(n.clients, &n.clients_by_id, c->client_id) : NULL;
+		char	   *service = c->has_service_type ? lookup_name(n.services, &n.services_by_id, c->service_type_id) : NULL;
+		TupleTableSlot *aslot;
 		bool		isnull;
 
 		if (c->st == NULL)
@@ -728,11 +730,11 @@ emit_cards(FunctionCallInfo fcinfo, CardList *cards, bool list_mode)
 		nulls[9] = !c->has_next;
 		nulls[10] = nulls[17] = true;
 		if (c->has_next && c->next_activity_id != 0 &&
-			sb_fetch_by_id(n.activity, sb_cat.activity_pkey, c->next_activity_id, n.snap, n.aslot))
+			(aslot = sb_probe(&n.activities_by_id, c->next_activity_id)) != NULL)
 		{
-			v[10] = datumCopy(slot_getattr(n.aslot, sb_cat.act_att[ACT_SUBJECT], &isnull), false, -1);
+			v[10] = slot_getattr(aslot, sb_cat.act_att[ACT_SUBJECT], &isnull);
 			nulls[10] = isnull;
-			v[17] = datumCopy(slot_getattr(n.aslot, sb_cat.act_att[ACT_KIND], &isnull), false, -1);
+			v[17] = slot_getattr(aslot, sb_cat.act_att[ACT_KIND], &isnull);
 			nulls[17] = isnull;
 		}
 		v[11] = CStringGetTextDatum(sb_colour_name(c->colour));

@@ -976,7 +976,13 @@ sb_plan(SbQuery *q)
 {
 	if (q->plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(q->sql, q->nargs, q->argtypes);
+		/*
+		 * Generic plans only: every statement here looks rows up by key,
+		 * one id or an array of ids, and a custom plan for a large array
+		 * could trade the index probes for a scan of the whole table.
+		 */
+		SPIPlanPtr	p = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "salesboard: SPI_prepare failed for \"%s\": %s",
