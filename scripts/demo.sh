@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/salesboard-demo.XXXXXX")
-cleanup() { sb_cluster_stop; rm -rf "$work"; }
+cleanup() { sb_cluster_stop; rm -rf "$work"; sb_stage_cleanup; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

@@ -89,11 +89,21 @@ sb_stage_install() {
     local src=$1 pgc=$2 stage bindir sharedir pkglibdir f
     stage=${SB_STAGE:-$(mktemp -d "${TMPDIR:-/tmp}/salesboard-stage.XXXXXX")}
     bindir=$("$pgc" --bindir); sharedir=$("$pgc" --sharedir); pkglibdir=$("$pgc" --pkglibdir)
-    mkdir -p "$stage$bindir" "$stage$sharedir/extension" "$stage$pkglibdir"
+    mkdir -p "$stage$bindir" "$stage$sharedir/extension" "$stage$pkglibdir/bitcode"
     cp -p "$bindir"/* "$stage$bindir/"
+    # link everything of the system installation but the folders our files
+    # go into, and but any salesboard files already installed there
     for f in "$sharedir"/*; do [ "$(basename "$f")" = extension ] || ln -sfn "$f" "$stage$sharedir/"; done
-    for f in "$sharedir"/extension/*; do ln -sfn "$f" "$stage$sharedir/extension/"; done
-    for f in "$pkglibdir"/*; do ln -sfn "$f" "$stage$pkglibdir/"; done
+    for f in "$sharedir"/extension/*; do
+        case $(basename "$f") in salesboard*) ;; *) ln -sfn "$f" "$stage$sharedir/extension/" ;; esac
+    done
+    for f in "$pkglibdir"/*; do
+        case $(basename "$f") in bitcode|salesboard*) ;; *) ln -sfn "$f" "$stage$pkglibdir/" ;; esac
+    done
+    for f in "$pkglibdir"/bitcode/*; do
+        [ -e "$f" ] || continue
+        case $(basename "$f") in salesboard*) ;; *) ln -sfn "$f" "$stage$pkglibdir/bitcode/" ;; esac
+    done
     make -s -C "$src" PG_CONFIG="$pgc" DESTDIR="$stage" install >/dev/null || sb_die "staged install failed"
     SB_BINDIR=$stage$bindir
     SB_STAGE=$stage
@@ -165,6 +175,13 @@ sb_cluster_start() {
     "$SB_BINDIR/pg_ctl" -D "$PGDATA" -l "$dir/server.log" -w -t 60 start >/dev/null ||
         { tail -20 "$dir/server.log" >&2; sb_die "the private cluster did not start"; }
     SB_CLUSTER_DIR=$dir
+}
+
+# Remove the private copy of PostgreSQL made by sb_stage_install, if any.
+sb_stage_cleanup() {
+    if [ -n "${SB_STAGE:-}" ] && [ -d "$SB_STAGE" ]; then
+        rm -rf "$SB_STAGE"
+    fi
 }
 
 sb_cluster_stop() {

@@ -25,7 +25,7 @@ done
 [ ${#suites[@]} -gt 0 ] || suites=(regress isolation pgtap tap)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/salesboard-test.XXXXXX")
-cleanup() { sb_cluster_stop; rm -rf "$work"; }
+cleanup() { sb_cluster_stop; rm -rf "$work"; sb_stage_cleanup; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
