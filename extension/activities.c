@@ -109,21 +109,10 @@ valid_kind(const char *kind)
 /* ------------------------------------------------------------------
  * BEFORE INSERT OR UPDATE ON activity FOR EACH ROW
  * ------------------------------------------------------------------ */
-typedef struct RowEdit
-{
-	int			n;
-	int			cols[ACT_NCOLS];
-	Datum		values[ACT_NCOLS];
-	bool		nulls[ACT_NCOLS];
-} RowEdit;
-
 static void
-edit(RowEdit *e, SbActCol col, Datum v, bool isnull)
+edit(SbRowEdit *e, SbActCol col, Datum v, bool isnull)
 {
-	e->cols[e->n] = ATT(col);
-	e->values[e->n] = v;
-	e->nulls[e->n] = isnull;
-	e->n++;
+	sb_edit(e, ATT(col), v, isnull);
 }
 
 static Datum
@@ -134,7 +123,7 @@ getcol(HeapTuple tup, TupleDesc desc, SbActCol col, bool *isnull)
 
 /* Set due_date / due_at of an all-day activity from local day d. */
 static void
-set_all_day(RowEdit *e, DateADT d, pg_tz *tz, TimestampTz *due)
+set_all_day(SbRowEdit *e, DateADT d, pg_tz *tz, TimestampTz *due)
 {
 	*due = sb_end_of_day(d, tz);
 	edit(e, ACT_DUE_DATE, DateADTGetDatum(d), false);
@@ -142,7 +131,7 @@ set_all_day(RowEdit *e, DateADT d, pg_tz *tz, TimestampTz *due)
 }
 
 static void
-finishing_checks(HeapTuple tup, TupleDesc desc, RowEdit *e, char status, int64 id)
+finishing_checks(HeapTuple tup, TupleDesc desc, SbRowEdit *e, char status, int64 id)
 {
 	bool		isnull;
 	Datum		v;
@@ -171,7 +160,7 @@ activity_before_insert(TriggerData *td)
 {
 	HeapTuple	tup = td->tg_trigtuple;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
-	RowEdit		e = {0};
+	SbRowEdit	e = {0};
 	bool		isnull,
 				all_day,
 				due_null,
@@ -220,9 +209,7 @@ activity_before_insert(TriggerData *td)
 	if (isnull && sb_current_employee() != 0)
 		edit(&e, ACT_CREATED_BY, Int64GetDatum(sb_current_employee()), false);
 
-	if (e.n == 0)
-		return tup;
-	return heap_modify_tuple_by_cols(tup, desc, e.n, e.cols, e.values, e.nulls);
+	return sb_edit_apply(&e, tup, desc);
 }
 
 static HeapTuple
@@ -231,7 +218,7 @@ activity_before_update(TriggerData *td)
 	HeapTuple	oldt = td->tg_trigtuple;
 	HeapTuple	newt = td->tg_newtuple;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
-	RowEdit		e = {0};
+	SbRowEdit	e = {0};
 	bool		isnull;
 	int64		id,
 				deal_id;
@@ -303,9 +290,7 @@ activity_before_update(TriggerData *td)
 	else if (new_status == 'd' || new_status == 'c')
 		finishing_checks(newt, desc, &e, new_status, id);
 
-	if (e.n == 0)
-		return newt;
-	return heap_modify_tuple_by_cols(newt, desc, e.n, e.cols, e.values, e.nulls);
+	return sb_edit_apply(&e, newt, desc);
 }
 
 /*
@@ -342,10 +327,7 @@ sb_activity_before_row(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_activity_before_row must be fired BEFORE ... FOR EACH ROW"),
-				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+		sb_trigger_misuse("sb_activity_before_row", "BEFORE ... FOR EACH ROW");
 	sb_catalog();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(activity_before_insert(td));
@@ -579,10 +561,8 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_activity_after_insert must be fired AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT"),
-				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+		sb_trigger_misuse("sb_activity_after_insert",
+						  "AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT");
 	sb_catalog();
 	if (rows_are_protocol(td->tg_newtable, RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(NULL);
@@ -740,10 +720,7 @@ check_stmt_trigger(FunctionCallInfo fcinfo, const char *fname, bool need_old, bo
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
 		(need_old && td->tg_oldtable == NULL) || (need_new && td->tg_newtable == NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function %s must be fired AFTER ... FOR EACH STATEMENT with its transition tables", fname),
-				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+		sb_trigger_misuse(fname, "AFTER ... FOR EACH STATEMENT with its transition tables");
 }
 
 /*
@@ -829,24 +806,13 @@ sb_activity_after_delete(PG_FUNCTION_ARGS)
 void
 sb_refresh_next_due(int64 deal_id)
 {
-	Relation	rel = table_open(sb_cat.deal, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	Snapshot	snap;
 	SbDealRow	deal;
 	int64		aid = 0;
 	TimestampTz due = 0;
-	bool		has,
-				found;
+	bool		has;
 
 	CommandCounterIncrement();
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, snap, slot);
-	UnregisterSnapshot(snap);
-	if (found)
-		sb_deal_from_slot(slot, &deal);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	if (!found || deal.status != 'o')
+	if (!sb_read_deal(deal_id, &deal) || deal.status != 'o')
 		return;
 	has = sb_next_planned(deal_id, &aid, &due);
 	if (has == deal.has_next && (!has || (aid == deal.next_activity_id && due == deal.next_due)))

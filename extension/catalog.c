@@ -672,10 +672,7 @@ sb_config_changed_trigger(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_config_changed_trigger must be fired AFTER ... FOR EACH STATEMENT"),
-				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+		sb_trigger_misuse("sb_config_changed_trigger", "AFTER ... FOR EACH STATEMENT");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }
@@ -1030,6 +1027,42 @@ sb_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, AttrNumber att)
 	if (na || nb)
 		return na != nb;
 	return !datumIsEqual(va, vb, f->attbyval, f->attlen);
+}
+
+/* The row a BEFORE ROW trigger returns, with its edits applied. */
+HeapTuple
+sb_edit_apply(SbRowEdit *e, HeapTuple t, TupleDesc desc)
+{
+	if (e->n == 0)
+		return t;
+	return heap_modify_tuple_by_cols(t, desc, e->n, e->cols, e->values, e->nulls);
+}
+
+/* A trigger function attached where it does not belong. */
+void
+sb_trigger_misuse(const char *fname, const char *how)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function %s must be fired %s", fname, how),
+			 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+}
+
+/* A deal as the newest data shows it (no visibility check); false if none. */
+bool
+sb_read_deal(int64 id, SbDealRow *d)
+{
+	Relation	rel = table_open(sb_cat.deal, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	bool		found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot);
+
+	if (found)
+		sb_deal_from_slot(slot, d);
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return found;
 }
 
 /* ------------------------------------------------------------------

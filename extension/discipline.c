@@ -39,9 +39,6 @@ Datum
 sb_planned_activity_check(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleTableSlot *slot;
-	Snapshot	snap;
 	HeapTuple	row;
 	bool		isnull,
 				found;
@@ -52,10 +49,7 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_planned_activity_check must be fired as an AFTER ... FOR EACH ROW constraint trigger"),
-				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+		sb_trigger_misuse("sb_planned_activity_check", "as an AFTER ... FOR EACH ROW constraint trigger");
 	sb_catalog();
 
 	if (RelationGetRelid(td->tg_relation) == sb_cat.deal)
@@ -77,15 +71,7 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
 	if (sb_next_planned(deal_id, &act_id, &due))
 		return PointerGetDatum(NULL);
 
-	rel = table_open(sb_cat.deal, AccessShareLock);
-	slot = table_slot_create(rel, NULL);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, snap, slot);
-	UnregisterSnapshot(snap);
-	if (found)
-		sb_deal_from_slot(slot, &deal);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
+	found = sb_read_deal(deal_id, &deal);
 
 	if (found && deal.status == 'o')
 	{

@@ -231,10 +231,7 @@ sb_department_tree_trigger(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_department_tree_trigger must be fired BEFORE ... FOR EACH ROW"),
-				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+		sb_trigger_misuse("sb_department_tree_trigger", "BEFORE ... FOR EACH ROW");
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
 	v[0] = heap_getattr(row, 3, desc, &pnull);	/* parent_id */

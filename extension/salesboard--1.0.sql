@@ -383,18 +383,20 @@ RETURNS TABLE (activity_id bigint, kind text, subject text, due_at timestamptz,
 AS 'MODULE_PATHNAME', 'sb_why_colour'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
+CREATE TYPE salesboard.card AS (
+    column_position integer, column_kind text, stage_id bigint, stage_name text,
+    deal_id bigint, title text, client text, service_type text, amount numeric,
+    next_due timestamptz, next_subject text, colour text, priority boolean,
+    owner_id bigint, rank integer, pipeline_id bigint, currency text,
+    next_kind text, closed_at timestamptz, client_id bigint, service_type_id bigint);
+
 CREATE FUNCTION salesboard.board(
     employee_id bigint DEFAULT NULL, horizon text DEFAULT 'today',
     overdue_last boolean DEFAULT false, client_id bigint DEFAULT NULL,
     service_type_id bigint DEFAULT NULL, tags text[] DEFAULT NULL,
     subordinates boolean DEFAULT true, at timestamptz DEFAULT now(),
     closed_days integer DEFAULT NULL)
-RETURNS TABLE (column_position integer, column_kind text, stage_id bigint,
-               stage_name text, deal_id bigint, title text, client text,
-               service_type text, amount numeric, next_due timestamptz,
-               next_subject text, colour text, priority boolean, owner_id bigint,
-               rank integer, pipeline_id bigint, currency text, next_kind text,
-               closed_at timestamptz, client_id bigint, service_type_id bigint)
+RETURNS SETOF salesboard.card
 AS 'MODULE_PATHNAME', 'sb_board'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
@@ -402,12 +404,7 @@ CREATE FUNCTION salesboard.deal_list(
     employee_id bigint DEFAULT NULL, client_id bigint DEFAULT NULL,
     service_type_id bigint DEFAULT NULL, tags text[] DEFAULT NULL,
     subordinates boolean DEFAULT true, at timestamptz DEFAULT now())
-RETURNS TABLE (column_position integer, column_kind text, stage_id bigint,
-               stage_name text, deal_id bigint, title text, client text,
-               service_type text, amount numeric, next_due timestamptz,
-               next_subject text, colour text, priority boolean, owner_id bigint,
-               rank integer, pipeline_id bigint, currency text, next_kind text,
-               closed_at timestamptz, client_id bigint, service_type_id bigint)
+RETURNS SETOF salesboard.card
 AS 'MODULE_PATHNAME', 'sb_deal_list'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
@@ -768,6 +765,7 @@ COMMENT ON FUNCTION salesboard.card_colour(bigint, timestamptz) IS 'red (a plann
 COMMENT ON FUNCTION salesboard.card_colour(salesboard.deal, timestamptz) IS 'card_colour of a deal row the query already has (no second read of the deal)';
 COMMENT ON FUNCTION salesboard.due_colour(bigint, timestamptz, timestamptz) IS 'The card colour of a due moment (deal.next_due; NULL: green) in the owner''s time zone: the cheapest way to colour many rows';
 COMMENT ON FUNCTION salesboard.why_colour(bigint, timestamptz) IS 'The activities that decide a card''s colour, with the state of each (overdue, today, planned)';
+COMMENT ON TYPE salesboard.card IS 'One card of the board or the list: its column (position, kind, stage), the deal, its next activity, colour, priority, owner and rank in the column';
 COMMENT ON FUNCTION salesboard.board(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer) IS 'The board: one row per card, by column and next due, within a viewing horizon, with filters; heads see their subtree';
 COMMENT ON FUNCTION salesboard.deal_list(bigint, bigint, bigint, text[], boolean, timestamptz) IS 'List mode: every open deal in next-due order, no horizon';
 COMMENT ON FUNCTION salesboard.board_text(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer, integer) IS 'The board drawn as text columns for psql';

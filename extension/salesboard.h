@@ -313,6 +313,29 @@ typedef struct SbQuery
 extern void *sb_plan(SbQuery *q);
 extern int	sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count);
 
+/* changes a BEFORE ROW trigger makes to the row it returns */
+#define SB_MAX_EDITS 32
+typedef struct SbRowEdit
+{
+	int			n;
+	int			cols[SB_MAX_EDITS];
+	Datum		values[SB_MAX_EDITS];
+	bool		nulls[SB_MAX_EDITS];
+} SbRowEdit;
+
+static inline void
+sb_edit(SbRowEdit *e, AttrNumber att, Datum v, bool isnull)
+{
+	Assert(e->n < SB_MAX_EDITS);
+	e->cols[e->n] = att;
+	e->values[e->n] = v;
+	e->nulls[e->n] = isnull;
+	e->n++;
+}
+extern HeapTuple sb_edit_apply(SbRowEdit *e, HeapTuple t, TupleDesc desc);
+extern void sb_trigger_misuse(const char *fname, const char *how) pg_attribute_noreturn();
+extern bool sb_read_deal(int64 id, SbDealRow *d);
+
 /* misc */
 extern bool sb_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, AttrNumber att);
 extern void sb_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);

@@ -65,15 +65,6 @@ kind_text(char kind)
 	return kind == 'w' ? "won" : kind == 'l' ? "lost" : "open";
 }
 
-static void
-trigger_protocol_error(const char *fname, const char *how)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-			 errmsg("function %s must be fired %s", fname, how),
-			 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
-}
-
 static const SbStage *
 stage_or_error(int64 stage_id)
 {
@@ -90,21 +81,10 @@ stage_or_error(int64 stage_id)
 /* ------------------------------------------------------------------
  * BEFORE INSERT OR UPDATE ON deal FOR EACH ROW
  * ------------------------------------------------------------------ */
-typedef struct DealEdit
-{
-	int			n;
-	int			cols[DEAL_NCOLS];
-	Datum		values[DEAL_NCOLS];
-	bool		nulls[DEAL_NCOLS];
-} DealEdit;
-
 static void
-dedit(DealEdit *e, SbDealCol col, Datum v, bool isnull)
+dedit(SbRowEdit *e, SbDealCol col, Datum v, bool isnull)
 {
-	e->cols[e->n] = DATT(col);
-	e->values[e->n] = v;
-	e->nulls[e->n] = isnull;
-	e->n++;
+	sb_edit(e, DATT(col), v, isnull);
 }
 
 static Datum
@@ -132,7 +112,7 @@ deal_before_insert(TriggerData *td)
 {
 	HeapTuple	t = td->tg_trigtuple;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
-	DealEdit	e = {0};
+	SbRowEdit	e = {0};
 	bool		isnull;
 	int64		id,
 				stage_id,
@@ -197,7 +177,7 @@ deal_before_insert(TriggerData *td)
 	if (isnull && sb_current_employee() != 0)
 		dedit(&e, DEAL_CREATED_BY, Int64GetDatum(sb_current_employee()), false);
 
-	return heap_modify_tuple_by_cols(t, desc, e.n, e.cols, e.values, e.nulls);
+	return sb_edit_apply(&e, t, desc);
 }
 
 /* A stage change made by the protocol: check it against the operation. */
@@ -211,7 +191,7 @@ deal_protocol_update(TriggerData *td, int64 id)
 	char		old_status = sb_tuple_code(oldt, desc, DATT(DEAL_STATUS));
 	int64		pipeline_id = DatumGetInt64(dget(oldt, desc, DEAL_PIPELINE_ID, &isnull));
 	const SbStage *st = stage_or_error(DatumGetInt64(dget(newt, desc, DEAL_STAGE_ID, &isnull)));
-	DealEdit	e = {0};
+	SbRowEdit	e = {0};
 	bool		ok;
 
 	if (sb_col_changed(oldt, newt, desc, DATT(DEAL_PIPELINE_ID)) || st->pipeline_id != pipeline_id)
@@ -240,7 +220,7 @@ deal_protocol_update(TriggerData *td, int64 id)
 		elog(ERROR, "salesboard: deal " INT64_FORMAT " cannot go from %s to %s stage \"%s\" this way",
 			 id, status_word(old_status), kind_text(st->kind), st->name);
 	dedit(&e, DEAL_STATUS, CStringGetTextDatum(kind_text(st->kind)), false);
-	return heap_modify_tuple_by_cols(newt, desc, e.n, e.cols, e.values, e.nulls);
+	return sb_edit_apply(&e, newt, desc);
 }
 
 static HeapTuple
@@ -298,7 +278,7 @@ sb_deal_before_row(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		trigger_protocol_error("sb_deal_before_row", "BEFORE ... FOR EACH ROW");
+		sb_trigger_misuse("sb_deal_before_row", "BEFORE ... FOR EACH ROW");
 	sb_catalog();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(deal_before_insert(td));
@@ -327,7 +307,7 @@ sb_deal_after_insert(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
-		trigger_protocol_error("sb_deal_after_insert",
+		sb_trigger_misuse("sb_deal_after_insert",
 							   "AFTER INSERT ... REFERENCING NEW TABLE AS new_deals FOR EACH STATEMENT");
 	sb_catalog();
 	namestrcpy(&role, GetUserNameFromId(sb_caller(), false));
@@ -369,7 +349,7 @@ sb_reanchor_all_day(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		trigger_protocol_error("sb_reanchor_all_day", "AFTER UPDATE ... FOR EACH ROW");
+		sb_trigger_misuse("sb_reanchor_all_day", "AFTER UPDATE ... FOR EACH ROW");
 	sb_catalog();
 	desc = RelationGetDescr(td->tg_relation);
 	is_deal = RelationGetRelid(td->tg_relation) == sb_cat.deal;
