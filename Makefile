@@ -18,7 +18,7 @@ PG_CPPFLAGS = -I$(srcdir)/extension
 
 # pg_regress suites (sql/ -> expected/), in this order.
 REGRESS      = install discipline_basics board_basics
-REGRESS_OPTS = --inputdir=. --load-extension=salesboard
+REGRESS_OPTS = --inputdir=.
 
 # isolation specs (test/isolation/specs -> test/isolation/expected)
 ISOLATION      = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
