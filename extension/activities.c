@@ -69,23 +69,12 @@ sb_effective_due(TimestampTz due, bool all_day, pg_tz *tz)
 static pg_tz *
 deal_owner_tz(int64 deal_id)
 {
-	Relation	rel = table_open(sb_cat.deal, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
-	pg_tz	   *tz = NULL;
+	int64		owner;
+	const SbEmployee *emp;
 
-	if (sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, snap, slot))
-	{
-		bool		isnull;
-		const SbEmployee *emp = sb_employee(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
-
-		if (emp != NULL)
-			tz = emp->tz;
-	}
-	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	return tz;
+	if (!sb_deal_owner(deal_id, &owner) || (emp = sb_employee(owner)) == NULL)
+		return NULL;
+	return emp->tz;
 }
 
 static void
@@ -452,19 +441,6 @@ act_row(TupleTableSlot *slot, ActRow *r)
 }
 
 static ArrayType *
-int8_array(int64 *v, bool *nulls, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int64GetDatum(v[i]);
-	return construct_md_array(d, nulls, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-}
-
-static ArrayType *
 tstz_array(TimestampTz *v, bool *nulls, int n)
 {
 	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
@@ -625,9 +601,9 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 	{
 		Datum		values[3];
 
-		values[0] = PointerGetDatum(int8_array(ids, NULL, n));
+		values[0] = PointerGetDatum(sb_int8_array(ids, NULL, n));
 		values[1] = PointerGetDatum(tstz_array(dues, NULL, n));
-		values[2] = PointerGetDatum(int8_array(aids, NULL, n));
+		values[2] = PointerGetDatum(sb_int8_array(aids, NULL, n));
 		SPI_connect();
 		exec_derived(&q_next_earlier, values, NULL);
 		SPI_finish();
@@ -666,7 +642,7 @@ recompute_deals(Touched *t)
 		ids[n++] = d->deal_id;
 
 	SPI_connect();
-	values[0] = PointerGetDatum(int8_array(ids, NULL, n));
+	values[0] = PointerGetDatum(sb_int8_array(ids, NULL, n));
 	sb_exec(&q_lock_deals, values, NULL, false, 0);
 
 	uids = palloc(sizeof(int64) * n);
@@ -704,9 +680,9 @@ recompute_deals(Touched *t)
 
 	if (m > 0)
 	{
-		values[0] = PointerGetDatum(int8_array(uids, NULL, m));
+		values[0] = PointerGetDatum(sb_int8_array(uids, NULL, m));
 		values[1] = PointerGetDatum(tstz_array(dues, nulls, m));
-		values[2] = PointerGetDatum(int8_array(aids, nulls, m));
+		values[2] = PointerGetDatum(sb_int8_array(aids, nulls, m));
 		exec_derived(&q_next_exact, values, NULL);
 	}
 	SPI_finish();

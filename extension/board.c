@@ -113,19 +113,10 @@ typedef struct BoardRels
 	Relation	deal,
 				board_idx,
 				closed_idx,
-				activity,
-				activity_pkey,
-				client,
-				client_pkey,
-				service_type,
-				service_type_pkey,
 				deal_tag,
 				deal_tag_pkey;
 	Snapshot	snap;
-	TupleTableSlot *aslot,
-			   *cslot,
-			   *sslot,
-			   *tslot;
+	TupleTableSlot *tslot;
 } BoardRels;
 
 static void
@@ -136,30 +127,17 @@ open_rels(BoardRels *r)
 	r->deal = table_open(sb_cat.deal, AccessShareLock);
 	r->board_idx = index_open(sb_cat.deal_board_idx, AccessShareLock);
 	r->closed_idx = index_open(sb_cat.deal_closed_idx, AccessShareLock);
-	r->activity = table_open(sb_cat.activity, AccessShareLock);
-	r->activity_pkey = NULL;
-	r->client = table_open(sb_cat.client, AccessShareLock);
-	r->service_type = table_open(sb_cat.service_type, AccessShareLock);
 	r->deal_tag = table_open(sb_cat.deal_tag, AccessShareLock);
 	r->deal_tag_pkey = index_open(sb_cat.deal_tag_pkey, AccessShareLock);
-	r->aslot = table_slot_create(r->activity, NULL);
-	r->cslot = table_slot_create(r->client, NULL);
-	r->sslot = table_slot_create(r->service_type, NULL);
 	r->tslot = table_slot_create(r->deal_tag, NULL);
 }
 
 static void
 close_rels(BoardRels *r)
 {
-	ExecDropSingleTupleTableSlot(r->aslot);
-	ExecDropSingleTupleTableSlot(r->cslot);
-	ExecDropSingleTupleTableSlot(r->sslot);
 	ExecDropSingleTupleTableSlot(r->tslot);
 	index_close(r->deal_tag_pkey, NoLock);
 	table_close(r->deal_tag, NoLock);
-	table_close(r->service_type, NoLock);
-	table_close(r->client, NoLock);
-	table_close(r->activity, NoLock);
 	index_close(r->closed_idx, NoLock);
 	index_close(r->board_idx, NoLock);
 	table_close(r->deal, NoLock);
@@ -450,43 +428,6 @@ parse_horizon(const char *h)
 	return H_TODAY;
 }
 
-static SbQuery q_tags = {
-	"SELECT t.name, g.id FROM unnest($1::text[]) AS t(name) "
-	"LEFT JOIN salesboard.tag g ON g.name = t.name",
-	1, {TEXTARRAYOID}, NULL
-};
-
-static void
-resolve_filter_tags(ArrayType *tags, BoardArgs *a)
-{
-	uint64		i;
-	Datum		v[1];
-	MemoryContext outer = CurrentMemoryContext;
-
-	a->ntags = 0;
-	a->tag_ids = NULL;
-	if (tags == NULL || ArrayGetNItems(ARR_NDIM(tags), ARR_DIMS(tags)) == 0)
-		return;
-	SPI_connect();
-	v[0] = PointerGetDatum(tags);
-	sb_exec(&q_tags, v, NULL, true, 0);
-	a->tag_ids = MemoryContextAlloc(outer, sizeof(int64) * Max(SPI_processed, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_UNKNOWN_TAG),
-					 errmsg("tag \"%s\" does not exist",
-							SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)),
-					 errhint("Filter by the names of rows of salesboard.tag.")));
-		a->tag_ids[a->ntags++] = DatumGetInt64(id);
-	}
-	SPI_finish();
-}
-
 static int64
 employee_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -556,7 +497,8 @@ board_args(FunctionCallInfo fcinfo, BoardArgs *a, bool list_mode)
 				(errcode(ERRCODE_SB_UNKNOWN_SERVICE_TYPE),
 				 errmsg("service type " INT64_FORMAT " does not exist", a->service_type_id),
 				 errhint("Filter by the id of a row of salesboard.service_type.")));
-	resolve_filter_tags(PG_ARGISNULL(base + 5) ? NULL : PG_GETARG_ARRAYTYPE_P(base + 5), a);
+	a->ntags = sb_tag_ids(PG_ARGISNULL(base + 5) ? NULL : PG_GETARG_ARRAYTYPE_P(base + 5),
+						  &a->tag_ids, "Filter by the names of rows of salesboard.tag.");
 	a->subordinates = PG_ARGISNULL(base + 6) ? true : PG_GETARG_BOOL(base + 6);
 	sb_require_arg(fcinfo, base + 7, "at");
 	a->at = PG_GETARG_TIMESTAMPTZ(base + 7);
@@ -573,9 +515,12 @@ board_args(FunctionCallInfo fcinfo, BoardArgs *a, bool list_mode)
 	}
 }
 
-/* Build the cards of a board, laid out in output order. */
+/*
+ * Build the cards of a board, laid out in output order; the owners whose
+ * cards it holds go to *owners_out when asked.
+ */
 static CardList
-build_board(const BoardArgs *a)
+build_board(const BoardArgs *a, int64 **owners_out, int *nowners_out)
 {
 	BoardRels	r;
 	CardList	cards = {0};
@@ -598,6 +543,11 @@ build_board(const BoardArgs *a)
 	{
 		sort_overdue_last = a->overdue_last;
 		qsort(cards.cards, cards.n, sizeof(Card), cmp_layout);
+	}
+	if (owners_out != NULL)
+	{
+		*owners_out = owners;
+		*nowners_out = nowners;
 	}
 	return cards;
 }
@@ -762,7 +712,7 @@ sb_board(PG_FUNCTION_ARGS)
 	CardList	cards;
 
 	board_args(fcinfo, &a, false);
-	cards = build_board(&a);
+	cards = build_board(&a, NULL, NULL);
 	emit_cards(fcinfo, &cards, false);
 	return (Datum) 0;
 }
@@ -774,7 +724,7 @@ sb_deal_list(PG_FUNCTION_ARGS)
 	CardList	cards;
 
 	board_args(fcinfo, &a, true);
-	cards = build_board(&a);
+	cards = build_board(&a, NULL, NULL);
 	emit_cards(fcinfo, &cards, true);
 	return (Datum) 0;
 }
@@ -885,15 +835,7 @@ sb_board_text(PG_FUNCTION_ARGS)
 				 errmsg("column width %d is out of range", width),
 				 errhint("Pass a width between 12 and 200.")));
 	board_args(fcinfo, &a, false);
-	cards = build_board(&a);
-	if (a.subordinates)
-		owners = sb_subtree_employees(a.employee_id, &nowners);
-	else
-	{
-		owners = palloc(sizeof(int64));
-		owners[0] = a.employee_id;
-		nowners = 1;
-	}
+	cards = build_board(&a, &owners, &nowners);
 	initStringInfo(&out);
 	appendStringInfo(&out, "Board of %s%s, horizon %s, at %s\n",
 					 sb_employee(a.employee_id)->name,
@@ -936,15 +878,10 @@ sb_board_text(PG_FUNCTION_ARGS)
 		if (first_block)
 		{
 			Datum		v[1];
-			Datum	   *ds = palloc(sizeof(Datum) * nowners);
-			int			dims[1] = {nowners},
-						lbs[1] = {1};
 			uint64		k;
 			MemoryContext outer = CurrentMemoryContext;
 
-			for (k = 0; k < (uint64) nowners; k++)
-				ds[k] = Int64GetDatum(owners[k]);
-			v[0] = PointerGetDatum(construct_md_array(ds, NULL, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			v[0] = PointerGetDatum(sb_int8_array(owners, NULL, nowners));
 
 			SPI_connect();
 			sb_exec(&q_inbound, v, NULL, true, 0);

@@ -29,6 +29,8 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/acl.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
@@ -802,19 +804,6 @@ sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
  * transaction's snapshot is a serialization failure, as with SELECT ... FOR
  * UPDATE.
  */
-bool
-sb_lock_deal(Relation rel, int64 id, TupleTableSlot *slot)
-{
-	Snapshot	snap;
-	bool		found;
-
-	snap = RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
-	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot) &&
-		sb_lock_fetched_deal(rel, id, snap, slot);
-	UnregisterSnapshot(snap);
-	return found;
-}
-
 /*
  * Lock the deal row just fetched into slot (with snap); slot then holds the
  * newest, locked version. False when it was deleted meanwhile.
@@ -895,9 +884,12 @@ deal_not_found(int64 id)
 			 errhint("Pass the id of one of your deals (salesboard.board() or salesboard.deal_list() show them).")));
 }
 
-/* Does the deal exist, and may the session see it? */
+/*
+ * The owner of a deal, as the newest data shows it; false when there is no
+ * such deal. Reads one column: it runs per row under row-level security.
+ */
 bool
-sb_deal_visible(int64 id)
+sb_deal_owner(int64 id, int64 *owner_id)
 {
 	Relation	rel;
 	TupleTableSlot *slot;
@@ -909,12 +901,22 @@ sb_deal_visible(int64 id)
 	rel = table_open(sb_cat.deal, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot) &&
-		sb_can_access_owner(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
+	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, id, snap, slot);
+	if (found)
+		*owner_id = sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull);
 	UnregisterSnapshot(snap);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 	return found;
+}
+
+/* Does the deal exist, and may the session see it? */
+bool
+sb_deal_visible(int64 id)
+{
+	int64		owner;
+
+	return sb_deal_owner(id, &owner) && sb_can_access_owner(owner);
 }
 
 /*
@@ -963,6 +965,65 @@ sb_row_exists(Oid relid, Oid indexoid, int64 id)
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 	return found;
+}
+
+/* An int8[] of n values (nulls may be NULL), for array parameters. */
+ArrayType *
+sb_int8_array(const int64 *v, bool *nulls, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(v[i]);
+	return construct_md_array(d, nulls, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+static SbQuery q_tag_ids = {
+	"SELECT t.name, g.id FROM unnest($1::text[]) AS t(name) "
+	"LEFT JOIN salesboard.tag g ON g.name = t.name",
+	1, {TEXTARRAYOID}, NULL
+};
+
+/*
+ * Tag names to ids, in the caller's memory context; an unknown name is an
+ * error (SB020) whose hint is the caller's. Returns the number of ids.
+ */
+int
+sb_tag_ids(ArrayType *tags, int64 **ids, const char *hint)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		v[1];
+	uint64		i;
+	int			n = 0;
+
+	*ids = NULL;
+	if (tags == NULL || ArrayGetNItems(ARR_NDIM(tags), ARR_DIMS(tags)) == 0)
+		return 0;
+	SPI_connect();
+	v[0] = PointerGetDatum(tags);
+	sb_exec(&q_tag_ids, v, NULL, true, 0);
+	*ids = MemoryContextAlloc(outer, sizeof(int64) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (isnull)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_UNKNOWN_TAG),
+					 errmsg("tag \"%s\" does not exist", name ? name : "(null)"),
+					 errhint("%s", hint)));
+		}
+		(*ids)[n++] = DatumGetInt64(id);
+	}
+	SPI_finish();
+	return n;
 }
 
 /* ------------------------------------------------------------------

@@ -182,6 +182,7 @@ typedef struct SbDealRow
 extern void sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d);
 extern void sb_open_deal_for_change(int64 id, SbDealRow *d);
 extern bool sb_deal_visible(int64 id);
+extern bool sb_deal_owner(int64 id, int64 *owner_id);
 extern bool sb_row_exists(Oid relid, Oid indexoid, int64 id);
 
 /* first character of a text value: the code of a status or kind column */
@@ -233,7 +234,6 @@ extern TupleTableSlot *sb_probe(SbProbe *p, int64 id);
 extern void sb_probe_end(SbProbe *p);
 extern bool sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due);
 extern int	sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues);
-extern bool sb_lock_deal(Relation rel, int64 id, TupleTableSlot *slot);
 extern bool sb_lock_fetched_deal(Relation rel, int64 id, Snapshot snap, TupleTableSlot *slot);
 
 /* ------------------------------------------------------------------
@@ -335,6 +335,10 @@ sb_edit(SbRowEdit *e, AttrNumber att, Datum v, bool isnull)
 extern HeapTuple sb_edit_apply(SbRowEdit *e, HeapTuple t, TupleDesc desc);
 extern void sb_trigger_misuse(const char *fname, const char *how) pg_attribute_noreturn();
 extern bool sb_read_deal(int64 id, SbDealRow *d);
+
+/* arrays and tags */
+extern struct ArrayType *sb_int8_array(const int64 *v, bool *nulls, int n);
+extern int	sb_tag_ids(struct ArrayType *tags, int64 **ids, const char *hint);
 
 /* misc */
 extern bool sb_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, AttrNumber att);

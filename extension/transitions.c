@@ -704,20 +704,6 @@ sb_move_deal(PG_FUNCTION_ARGS)
 static SbQuery q_close = {CLOSE_SQL(""), 14, CLOSE_TYPES, NULL};
 static SbQuery q_close_req = {CLOSE_SQL("ON CONFLICT (request_id) DO NOTHING"), 14, CLOSE_TYPES, NULL};
 
-static bool
-lost_reason_exists(int64 id)
-{
-	Relation	rel = table_open(sb_cat.lost_reason, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
-	bool		found = sb_fetch_by_id(rel, sb_cat.lost_reason_pkey, id, snap, slot);
-
-	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	return found;
-}
-
 Datum
 sb_close_deal(PG_FUNCTION_ARGS)
 {
@@ -763,7 +749,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SB_LOST_REASON),
 				 errmsg("won deal " INT64_FORMAT " \"%s\" cannot carry a lost reason", deal_id, deal.title),
 				 errhint("Leave lost_reason_id out when won is true.")));
-	if (has_reason && !lost_reason_exists(lost_reason_id))
+	if (has_reason && !sb_row_exists(sb_cat.lost_reason, sb_cat.lost_reason_pkey, lost_reason_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
 				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
@@ -950,49 +936,10 @@ static SbQuery q_insert_deal = {
 	9, {INT8OID, INT8OID, TEXTOID, INT8OID, INT8OID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, NULL
 };
 
-static SbQuery q_tag_ids = {
-	"SELECT t.name, g.id FROM unnest($1::text[]) AS t(name) "
-	"LEFT JOIN salesboard.tag g ON g.name = t.name",
-	1, {TEXTARRAYOID}, NULL
-};
-
 static SbQuery q_insert_tags = {
 	"INSERT INTO salesboard.deal_tag (deal_id, tag_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
 	2, {INT8OID, INT8ARRAYOID}, NULL
 };
-
-/* Tag names to ids; an unknown name is an error. Returns an int8[] Datum. */
-static Datum
-resolve_tags(ArrayType *tags)
-{
-	uint64		i;
-	Datum	   *ids;
-	int			dims[1],
-				lbs[1] = {1};
-	Datum		v[1];
-
-	v[0] = PointerGetDatum(tags);
-	sb_exec(&q_tag_ids, v, NULL, true, 0);
-	ids = palloc(sizeof(Datum) * Max(SPI_processed, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-
-		if (isnull)
-		{
-			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_UNKNOWN_TAG),
-					 errmsg("tag \"%s\" does not exist", name ? name : "(null)"),
-					 errhint("Use the name of a row of salesboard.tag, or ask an administrator to add it.")));
-		}
-		ids[i] = id;
-	}
-	dims[0] = (int) SPI_processed;
-	return PointerGetDatum(construct_md_array(ids, NULL, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
 
 Datum
 sb_create_deal(PG_FUNCTION_ARGS)
@@ -1104,7 +1051,13 @@ sb_create_deal(PG_FUNCTION_ARGS)
 		Datum		tag_ids = (Datum) 0;
 
 		if (!PG_ARGISNULL(9))
-			tag_ids = resolve_tags(PG_GETARG_ARRAYTYPE_P(9));
+		{
+			int64	   *ids;
+			int			nids = sb_tag_ids(PG_GETARG_ARRAYTYPE_P(9), &ids,
+										  "Use the name of a row of salesboard.tag, or ask an administrator to add it.");
+
+			tag_ids = nids > 0 ? PointerGetDatum(sb_int8_array(ids, NULL, nids)) : (Datum) 0;
+		}
 
 		v[0] = Int64GetDatum(stage_id);
 		v[1] = Int64GetDatum(owner_id);
