@@ -453,6 +453,28 @@ tstz_array(TimestampTz *v, bool *nulls, int n)
 	return construct_md_array(d, nulls, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
+/* What the upkeep needs of a deal row: status and its next activity. */
+typedef struct DealNext
+{
+	char		status;
+	bool		has_next;
+	TimestampTz next_due;
+	int64		next_id;
+} DealNext;
+
+static void
+deal_next(TupleTableSlot *slot, DealNext *dn)
+{
+	bool		isnull;
+	Datum		v;
+
+	dn->status = sb_slot_code(slot, sb_cat.deal_att[DEAL_STATUS]);
+	v = slot_getattr(slot, sb_cat.deal_att[DEAL_NEXT_DUE], &isnull);
+	dn->has_next = !isnull;
+	dn->next_due = isnull ? 0 : DatumGetTimestampTz(v);
+	dn->next_id = sb_slot_int8(slot, sb_cat.deal_att[DEAL_NEXT_ACTIVITY_ID], &isnull);
+}
+
 /* Planned rows can only move next_due earlier: a monotone update. */
 static SbQuery q_next_earlier = {
 	"UPDATE salesboard.deal d SET next_due = u.due, next_activity_id = u.aid "
@@ -568,24 +590,15 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, t.deals);
 	while ((d = hash_seq_search(&seq)) != NULL)
 	{
-		bool		isnull;
-		char		status;
-		Datum		v;
-		bool		has_next;
-		TimestampTz next_due = 0;
-		int64		next_id;
+		DealNext	dn;
 
 		if (!d->has_planned || (dslot = sb_probe(&probe, d->deal_id)) == NULL)
 			continue;			/* nothing planned, or the foreign key says it */
-		status = sb_slot_code(dslot, sb_cat.deal_att[DEAL_STATUS]);
-		if (status != 'o')
-			deal_closed_error(d->deal_id, status, d->act_id);
-		v = slot_getattr(dslot, sb_cat.deal_att[DEAL_NEXT_DUE], &isnull);
-		has_next = !isnull;
-		if (has_next)
-			next_due = DatumGetTimestampTz(v);
-		next_id = sb_slot_int8(dslot, sb_cat.deal_att[DEAL_NEXT_ACTIVITY_ID], &isnull);
-		if (!has_next || d->due < next_due || (d->due == next_due && d->act_id < next_id))
+		deal_next(dslot, &dn);
+		if (dn.status != 'o')
+			deal_closed_error(d->deal_id, dn.status, d->act_id);
+		if (!dn.has_next || d->due < dn.next_due ||
+			(d->due == dn.next_due && d->act_id < dn.next_id))
 		{
 			ids[n] = d->deal_id;
 			dues[n] = d->due;
@@ -630,9 +643,12 @@ recompute_deals(Touched *t)
 	TimestampTz *dues;
 	bool	   *nulls;
 	Datum		values[3];
-	Relation	rel;
+	Relation	deals,
+				acts;
 	TupleTableSlot *dslot;
 	Snapshot	snap;
+	SbProbe		deal_probe,
+				planned_probe;
 
 	if (max == 0)
 		return;
@@ -649,24 +665,26 @@ recompute_deals(Touched *t)
 	aids = palloc(sizeof(int64) * n);
 	dues = palloc(sizeof(TimestampTz) * n);
 	nulls = palloc(sizeof(bool) * n);
-	rel = table_open(sb_cat.deal, AccessShareLock);
-	dslot = table_slot_create(rel, NULL);
+	deals = table_open(sb_cat.deal, AccessShareLock);
+	acts = table_open(sb_cat.activity, AccessShareLock);
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetLatestSnapshot());
+	sb_probe_begin(&deal_probe, deals, sb_cat.deal_pkey, snap);
+	sb_probe_begin(&planned_probe, acts, sb_cat.activity_planned_idx, snap);
 	for (i = 0; i < n; i++)
 	{
-		SbDealRow	deal;
+		DealNext	dn;
 		int64		aid = 0;
 		TimestampTz due = 0;
 		bool		has;
 
-		if (!sb_fetch_by_id(rel, sb_cat.deal_pkey, ids[i], snap, dslot))
+		if ((dslot = sb_probe(&deal_probe, ids[i])) == NULL)
 			continue;
-		sb_deal_from_slot(dslot, &deal);
-		if (deal.status != 'o')
+		deal_next(dslot, &dn);
+		if (dn.status != 'o')
 			continue;
-		has = sb_next_planned(ids[i], &aid, &due);
-		if (has == deal.has_next && (!has || (aid == deal.next_activity_id && due == deal.next_due)))
+		has = sb_planned_probe(&planned_probe, ids[i], 1, &aid, &due) == 1;
+		if (has == dn.has_next && (!has || (aid == dn.next_id && due == dn.next_due)))
 			continue;
 		uids[m] = ids[i];
 		aids[m] = aid;
@@ -674,9 +692,11 @@ recompute_deals(Touched *t)
 		nulls[m] = !has;
 		m++;
 	}
+	sb_probe_end(&planned_probe);
+	sb_probe_end(&deal_probe);
 	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(dslot);
-	table_close(rel, NoLock);
+	table_close(acts, NoLock);
+	table_close(deals, NoLock);
 
 	if (m > 0)
 	{

@@ -177,6 +177,10 @@ typedef struct DeptEntry
 	int			nmembers;
 	int			maxmembers;
 	int64	   *members;
+	int			nchildren;
+	int			maxchildren;
+	int64	   *children;
+	uint64		seen;			/* walk stamp of sb_subtree_employees */
 } DeptEntry;
 
 typedef struct ConfigCache
@@ -382,6 +386,31 @@ load_people(void)
 		d->head_id = spi_int8(i, 3, &isnull);
 		d->nmembers = d->maxmembers = 0;
 		d->members = NULL;
+		d->nchildren = d->maxchildren = 0;
+		d->children = NULL;
+		d->seen = 0;
+	}
+	/* each department's children, for walking a subtree top-down */
+	{
+		HASH_SEQ_STATUS seq;
+		DeptEntry  *d,
+				   *parent;
+
+		hash_seq_init(&seq, c->depts);
+		while ((d = hash_seq_search(&seq)) != NULL)
+		{
+			if (d->parent_id == 0 ||
+				(parent = hash_search(c->depts, &d->parent_id, HASH_FIND, NULL)) == NULL)
+				continue;
+			if (parent->nchildren == parent->maxchildren)
+			{
+				parent->maxchildren = Max(4, parent->maxchildren * 2);
+				parent->children = parent->children == NULL
+					? MemoryContextAlloc(c->cxt, sizeof(int64) * parent->maxchildren)
+					: repalloc(parent->children, sizeof(int64) * parent->maxchildren);
+			}
+			parent->children[parent->nchildren++] = d->id;
+		}
 	}
 
 	owner_query("SELECT id, coalesce(department_id, 0), time_zone, name, role_name::text "
@@ -589,59 +618,36 @@ cmp_int64(const void *a, const void *b)
 int64 *
 sb_subtree_employees(int64 head_id, int *n)
 {
+	static uint64 walk = 0;
 	HASH_SEQ_STATUS seq;
 	DeptEntry  *d;
-	int64	   *depts;
-	int			ndepts = 0,
-				maxdepts,
+	DeptEntry **queue;
+	int			head = 0,
+				tail = 0,
 				i,
 				pos;
 	int64	   *result;
 	int			nresult = 0,
 				maxresult = 16;
-	bool		grew = true;
 
 	if (cache_people.depts == NULL)
 		load_people();
-	maxdepts = hash_get_num_entries(cache_people.depts) + 1;
-	depts = palloc(sizeof(int64) * maxdepts);
+	walk++;
+	queue = palloc(sizeof(DeptEntry *) * (hash_get_num_entries(cache_people.depts) + 1));
 
-	/* departments headed by head_id, then their descendants */
+	/* departments headed by head_id, then breadth-first below them */
 	hash_seq_init(&seq, cache_people.depts);
 	while ((d = hash_seq_search(&seq)) != NULL)
-		if (d->head_id == head_id)
-			depts[ndepts++] = d->id;
-	while (grew)
-	{
-		grew = false;
-		hash_seq_init(&seq, cache_people.depts);
-		while ((d = hash_seq_search(&seq)) != NULL)
+		if (d->head_id == head_id && d->seen != walk)
 		{
-			bool		have = false,
-						parent_in = false;
-
-			for (i = 0; i < ndepts; i++)
-			{
-				if (depts[i] == d->id)
-					have = true;
-				if (depts[i] == d->parent_id)
-					parent_in = true;
-			}
-			if (!have && parent_in && ndepts < maxdepts)
-			{
-				depts[ndepts++] = d->id;
-				grew = true;
-			}
+			d->seen = walk;
+			queue[tail++] = d;
 		}
-	}
-
 	result = palloc(sizeof(int64) * maxresult);
 	result[nresult++] = head_id;
-	for (i = 0; i < ndepts; i++)
+	while (head < tail)
 	{
-		d = hash_search(cache_people.depts, &depts[i], HASH_FIND, NULL);
-		if (d == NULL)
-			continue;
+		d = queue[head++];
 		for (pos = 0; pos < d->nmembers; pos++)
 		{
 			if (nresult == maxresult)
@@ -651,15 +657,26 @@ sb_subtree_employees(int64 head_id, int *n)
 			}
 			result[nresult++] = d->members[pos];
 		}
+		for (i = 0; i < d->nchildren; i++)
+		{
+			DeptEntry  *child = hash_search(cache_people.depts, &d->children[i], HASH_FIND, NULL);
+
+			/* the stamp also stops a cycle loaded with triggers off */
+			if (child != NULL && child->seen != walk)
+			{
+				child->seen = walk;
+				queue[tail++] = child;
+			}
+		}
 	}
 	qsort(result, nresult, sizeof(int64), cmp_int64);
-	/* unique */
+	/* unique: the head is usually also a member of their department */
 	pos = 0;
 	for (i = 0; i < nresult; i++)
 		if (i == 0 || result[i] != result[pos - 1])
 			result[pos++] = result[i];
 	*n = pos;
-	pfree(depts);
+	pfree(queue);
 	return result;
 }
 
@@ -730,6 +747,13 @@ sb_probe(SbProbe *p, int64 id)
 	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot) ? p->slot : NULL;
 }
 
+/* The next row with the key of the last sb_probe(), or NULL. */
+TupleTableSlot *
+sb_probe_next(SbProbe *p)
+{
+	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot) ? p->slot : NULL;
+}
+
 void
 sb_probe_end(SbProbe *p)
 {
@@ -750,29 +774,17 @@ sb_slot_int8(TupleTableSlot *slot, AttrNumber att, bool *isnull)
  * The planned activity of a deal with the smallest (due_at, id), as the
  * newest committed data and this transaction's own changes show it: a
  * derived column must follow reality, not an old snapshot. Reads the
- * partial index activity_planned_idx (deal_id, due_at, id) and stops at
- * the first row that is still planned.
+ * partial index activity_planned_idx (deal_id, due_at, id) through a
+ * probe opened on it with the newest snapshot, and stops after the first n
+ * rows that are still planned.
  */
 int
-sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
+sb_planned_probe(SbProbe *p, int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
 {
-	Relation	rel,
-				idx;
-	IndexScanDesc scan;
-	ScanKeyData key;
-	TupleTableSlot *slot;
-	Snapshot	snap;
+	TupleTableSlot *slot = sb_probe(p, deal_id);
 	int			found = 0;
 
-	sb_catalog();
-	rel = table_open(sb_cat.activity, AccessShareLock);
-	idx = index_open(sb_cat.activity_planned_idx, AccessShareLock);
-	slot = table_slot_create(rel, NULL);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(deal_id));
-	scan = index_beginscan(rel, idx, snap, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	while (found < n && index_getnext_slot(scan, ForwardScanDirection, slot))
+	for (; slot != NULL && found < n; slot = sb_probe_next(p))
 	{
 		bool		isnull;
 
@@ -782,10 +794,25 @@ sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
 		dues[found] = DatumGetTimestampTz(slot_getattr(slot, sb_cat.act_att[ACT_DUE_AT], &isnull));
 		found++;
 	}
-	index_endscan(scan);
+	return found;
+}
+
+/* The same for one deal, opening and closing what it reads. */
+int
+sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
+{
+	Relation	rel;
+	Snapshot	snap;
+	SbProbe		probe;
+	int			found;
+
+	sb_catalog();
+	rel = table_open(sb_cat.activity, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	sb_probe_begin(&probe, rel, sb_cat.activity_planned_idx, snap);
+	found = sb_planned_probe(&probe, deal_id, n, act_ids, dues);
+	sb_probe_end(&probe);
 	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 	return found;
 }

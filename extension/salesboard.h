@@ -231,6 +231,8 @@ typedef struct SbProbe
 } SbProbe;
 extern void sb_probe_begin(SbProbe *p, Relation rel, Oid indexoid, Snapshot snap);
 extern TupleTableSlot *sb_probe(SbProbe *p, int64 id);
+extern TupleTableSlot *sb_probe_next(SbProbe *p);
+extern int	sb_planned_probe(SbProbe *p, int64 deal_id, int n, int64 *act_ids, TimestampTz *dues);
 extern void sb_probe_end(SbProbe *p);
 extern bool sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due);
 extern int	sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues);
