@@ -478,7 +478,8 @@ deal_next(TupleTableSlot *slot, DealNext *dn)
 /* Planned rows can only move next_due earlier: a monotone update. */
 static SbQuery q_next_earlier = {
 	"UPDATE salesboard.deal d SET next_due = u.due, next_activity_id = u.aid "
-	"FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS u(id, due, aid) "
+	"FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::timestamptz[]), "
+	"pg_catalog.unnest($3::bigint[])) AS u(id, due, aid) "
 	"WHERE d.id = u.id AND d.status = 'open' "
 	"AND (d.next_due IS NULL OR (u.due, u.aid) < (d.next_due, d.next_activity_id))",
 	3, {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID}, NULL
@@ -487,7 +488,8 @@ static SbQuery q_next_earlier = {
 /* Exact values, computed under the deals' row locks. */
 static SbQuery q_next_exact = {
 	"UPDATE salesboard.deal d SET next_due = u.due, next_activity_id = u.aid "
-	"FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS u(id, due, aid) "
+	"FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::timestamptz[]), "
+	"pg_catalog.unnest($3::bigint[])) AS u(id, due, aid) "
 	"WHERE d.id = u.id AND d.status = 'open' "
 	"AND (d.next_due, d.next_activity_id) IS DISTINCT FROM (u.due, u.aid)",
 	3, {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID}, NULL

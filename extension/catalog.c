@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -276,20 +277,6 @@ sb_people_generation(void)
 	return people_generation;
 }
 
-/* Run a read-only query as the extension owner; the caller iterates SPI_tuptable. */
-static void
-owner_query(const char *sql)
-{
-	SbUserCtx	uctx;
-	int			rc;
-
-	sb_become_owner(&uctx);
-	rc = SPI_execute(sql, true, 0);
-	sb_restore_user(&uctx);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "salesboard: cache query failed: %s", SPI_result_code_string(rc));
-}
-
 static int64
 spi_int8(int row, int col, bool *isnull)
 {
@@ -330,11 +317,11 @@ load_stages(void)
 	ctl.hcxt = c->cxt;
 
 	SPI_connect();
-	owner_query("SELECT id, pipeline_id, kind, position, coalesce(rot_days, 0), "
+	sb_exec_once("SELECT id, pipeline_id, kind, position, coalesce(rot_days, 0), "
 				"probability::float8, name, "
-				"row_number() OVER (PARTITION BY pipeline_id ORDER BY "
+				"pg_catalog.row_number() OVER (PARTITION BY pipeline_id ORDER BY "
 				"CASE kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END, position, id)::int4 "
-				"FROM salesboard.stage");
+				"FROM salesboard.stage", true);
 	c->stages = hash_create("salesboard stages", Max(SPI_processed, 16), &ctl,
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (i = 0; i < SPI_processed; i++)
@@ -370,7 +357,7 @@ load_people(void)
 								   ALLOCSET_DEFAULT_SIZES);
 	SPI_connect();
 
-	owner_query("SELECT id, coalesce(parent_id, 0), coalesce(head_id, 0) FROM salesboard.department");
+	sb_exec_once("SELECT id, coalesce(parent_id, 0), coalesce(head_id, 0) FROM salesboard.department", true);
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(DeptEntry);
 	ctl.hcxt = c->cxt;
@@ -413,8 +400,8 @@ load_people(void)
 		}
 	}
 
-	owner_query("SELECT id, coalesce(department_id, 0), time_zone, name, role_name::text "
-				"FROM salesboard.employee ORDER BY id");
+	sb_exec_once("SELECT id, coalesce(department_id, 0), time_zone, name, role_name::text "
+				"FROM salesboard.employee ORDER BY id", true);
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(EmployeeEntry);
 	c->employees = hash_create("salesboard employees", Max(SPI_processed, 16), &ctl,
@@ -1009,7 +996,7 @@ sb_int8_array(const int64 *v, bool *nulls, int n)
 }
 
 static SbQuery q_tag_ids = {
-	"SELECT t.name, g.id FROM unnest($1::text[]) AS t(name) "
+	"SELECT t.name, g.id FROM pg_catalog.unnest($1::text[]) AS t(name) "
 	"LEFT JOIN salesboard.tag g ON g.name = t.name",
 	1, {TEXTARRAYOID}, NULL
 };
@@ -1054,10 +1041,61 @@ sb_tag_ids(ArrayType *tags, int64 **ids, const char *hint)
 }
 
 /* ------------------------------------------------------------------
- * Kept SPI plans
+ * The SPI runner: every statement the extension runs as its owner
+ *
+ * Internal SQL reads and writes the extension's tables as their owner,
+ * past row-level security: the C code has already decided what the caller
+ * may do. Running as the owner must never mean running anything the
+ * caller defined. Names in a statement are resolved when it is parsed and
+ * planned (and again whenever a kept plan is re-planned), through the
+ * search_path then in force; so each statement is parsed, planned and
+ * executed inside an "owner scope":
+ *   - a new GUC nest level with search_path = SB_SAFE_SEARCH_PATH (only
+ *     pg_catalog for functions, operators and types; the session's temp
+ *     schema, which is never searched for functions or operators, last),
+ *     undone at the end of the scope and by any (sub)transaction abort;
+ *   - the extension owner as current user (SECURITY_LOCAL_USERID_CHANGE,
+ *     as a SECURITY DEFINER function does). A security-restricted
+ *     operation is not used: it would forbid the deferred constraint
+ *     triggers that carry the discipline rules.
+ * The statements are written fully qualified as well (salesboard.x,
+ * pg_catalog.f()), so a reader sees they are safe without this comment.
  * ------------------------------------------------------------------ */
-void *
-sb_plan(SbQuery *q)
+typedef struct OwnerScope
+{
+	Oid			saved_uid;
+	int			saved_sec;
+	int			guc_nest;
+} OwnerScope;
+
+static void
+owner_scope_enter(OwnerScope *s)
+{
+	sb_catalog();
+	GetUserIdAndSecContext(&s->saved_uid, &s->saved_sec);
+	s->guc_nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", SB_SAFE_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	SetUserIdAndSecContext(sb_cat.owner, s->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/*
+ * Leave the scope. On an error thrown inside it the scope is left by the
+ * abort of the (sub)transaction, which restores both the user and the GUC
+ * nest level; the callers' PG_FINALLY restores the user at once only.
+ */
+static void
+owner_scope_exit(OwnerScope *s, bool ok)
+{
+	SetUserIdAndSecContext(s->saved_uid, s->saved_sec);
+	if (ok)
+		AtEOXact_GUC(true, s->guc_nest);
+}
+
+/* A statement's plan, prepared once inside an owner scope and kept. */
+static SPIPlanPtr
+kept_plan(SbQuery *q)
 {
 	if (q->plan == NULL)
 	{
@@ -1075,30 +1113,62 @@ sb_plan(SbQuery *q)
 		SPI_keepplan(p);
 		q->plan = p;
 	}
-	return q->plan;
+	return (SPIPlanPtr) q->plan;
 }
 
-/* Execute a kept plan as the extension owner; returns the SPI result code. */
+/*
+ * Execute a kept statement as the extension owner with the pinned
+ * search_path; returns the SPI result code. The caller has SPI_connect()ed.
+ */
 int
 sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count)
 {
-	SbUserCtx	uctx;
+	OwnerScope	scope;
 	volatile int rc = 0;
-	void	   *plan = sb_plan(q);
 
-	sb_become_owner(&uctx);
+	owner_scope_enter(&scope);
 	PG_TRY();
 	{
-		rc = SPI_execute_plan((SPIPlanPtr) plan, values, nulls, read_only, count);
+		rc = SPI_execute_plan(kept_plan(q), values, nulls, read_only, count);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		sb_restore_user(&uctx);
+		owner_scope_exit(&scope, false);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	owner_scope_exit(&scope, true);
 	if (rc < 0)
 		elog(ERROR, "salesboard: SPI_execute_plan failed for \"%s\": %s",
 			 q->sql, SPI_result_code_string(rc));
+	return rc;
+}
+
+/*
+ * Run a one-off statement without parameters (cache loads, verify()) the
+ * same way; the caller has SPI_connect()ed and reads SPI_tuptable.
+ */
+int
+sb_exec_once(const char *sql, bool read_only)
+{
+	OwnerScope	scope;
+	volatile int rc = 0;
+
+	owner_scope_enter(&scope);
+	PG_TRY();
+	{
+		rc = SPI_execute(sql, read_only, 0);
+	}
+	PG_CATCH();
+	{
+		owner_scope_exit(&scope, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	owner_scope_exit(&scope, true);
+	if (rc < 0)
+		elog(ERROR, "salesboard: SPI_execute failed for \"%s\": %s",
+			 sql, SPI_result_code_string(rc));
 	return rc;
 }
 

@@ -97,41 +97,41 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
  */
 static const char *const verify_sql =
 "SELECT d.id, NULL::bigint, 'open_deal_without_planned_activity', "
-"       format('deal %s %L is open in stage %s but has no planned activity', d.id, d.title, d.stage_id) "
+"       pg_catalog.format('deal %s %L is open in stage %s but has no planned activity', d.id, d.title, d.stage_id) "
 "  FROM salesboard.deal d "
 " WHERE d.status = 'open' AND NOT EXISTS (SELECT 1 FROM salesboard.activity a "
 "        WHERE a.deal_id = d.id AND a.status = 'planned') "
 "UNION ALL "
 "SELECT d.id, a.id, 'closed_deal_with_planned_activity', "
-"       format('deal %s is %s but activity %s is still planned', d.id, d.status, a.id) "
+"       pg_catalog.format('deal %s is %s but activity %s is still planned', d.id, d.status, a.id) "
 "  FROM salesboard.deal d JOIN salesboard.activity a ON a.deal_id = d.id AND a.status = 'planned' "
 " WHERE d.status <> 'open' "
 "UNION ALL "
 "SELECT d.id, n.id, 'next_due_stale', "
-"       format('deal %s has next_due %s / next_activity_id %s, but its next planned activity is %s due %s', "
+"       pg_catalog.format('deal %s has next_due %s / next_activity_id %s, but its next planned activity is %s due %s', "
 "              d.id, d.next_due, d.next_activity_id, n.id, n.due_at) "
 "  FROM salesboard.deal d "
 "  LEFT JOIN LATERAL (SELECT a.id, a.due_at FROM salesboard.activity a "
 "        WHERE a.deal_id = d.id AND a.status = 'planned' ORDER BY a.due_at, a.id LIMIT 1) n ON true "
 " WHERE d.status = 'open' AND (d.next_due, d.next_activity_id) IS DISTINCT FROM (n.due_at, n.id) "
 "UNION ALL "
-"SELECT d.id, NULL, 'stage_missing', format('deal %s is in stage %s, which does not exist', d.id, d.stage_id) "
+"SELECT d.id, NULL, 'stage_missing', pg_catalog.format('deal %s is in stage %s, which does not exist', d.id, d.stage_id) "
 "  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.stage s WHERE s.id = d.stage_id) "
 "UNION ALL "
 "SELECT d.id, NULL, 'stage_of_other_pipeline', "
-"       format('deal %s is in pipeline %s but its stage %s belongs to pipeline %s', d.id, d.pipeline_id, s.id, s.pipeline_id) "
+"       pg_catalog.format('deal %s is in pipeline %s but its stage %s belongs to pipeline %s', d.id, d.pipeline_id, s.id, s.pipeline_id) "
 "  FROM salesboard.deal d JOIN salesboard.stage s ON s.id = d.stage_id WHERE s.pipeline_id <> d.pipeline_id "
 "UNION ALL "
 "SELECT d.id, NULL, 'status_differs_from_stage', "
-"       format('deal %s has status %s but its stage %s is of kind %s', d.id, d.status, s.id, s.kind) "
+"       pg_catalog.format('deal %s has status %s but its stage %s is of kind %s', d.id, d.status, s.id, s.kind) "
 "  FROM salesboard.deal d JOIN salesboard.stage s ON s.id = d.stage_id WHERE s.kind <> d.status "
 "UNION ALL "
-"SELECT d.id, NULL, 'history_missing_create', format('deal %s has no create row in stage_history', d.id) "
+"SELECT d.id, NULL, 'history_missing_create', pg_catalog.format('deal %s has no create row in stage_history', d.id) "
 "  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.stage_history h "
 "        WHERE h.deal_id = d.id AND h.event = 'create') "
 "UNION ALL "
 "SELECT d.id, NULL, 'history_last_stage_differs', "
-"       format('deal %s is in stage %s since %s, but its last history row goes to stage %s at %s', "
+"       pg_catalog.format('deal %s is in stage %s since %s, but its last history row goes to stage %s at %s', "
 "              d.id, d.stage_id, d.stage_entered_at, h.to_stage_id, h.moved_at) "
 "  FROM salesboard.deal d "
 "  JOIN LATERAL (SELECT h.to_stage_id, h.moved_at FROM salesboard.stage_history h "
@@ -139,24 +139,24 @@ static const char *const verify_sql =
 " WHERE h.to_stage_id <> d.stage_id OR h.moved_at <> d.stage_entered_at "
 "UNION ALL "
 "SELECT h.deal_id, NULL, 'history_chain_broken', "
-"       format('history row %s of deal %s comes from stage %s, but the row before it went to stage %s', "
+"       pg_catalog.format('history row %s of deal %s comes from stage %s, but the row before it went to stage %s', "
 "              h.id, h.deal_id, h.from_stage_id, h.prev) "
-"  FROM (SELECT h.*, lag(h.to_stage_id) OVER (PARTITION BY h.deal_id ORDER BY h.moved_at, h.id) AS prev "
+"  FROM (SELECT h.*, pg_catalog.lag(h.to_stage_id) OVER (PARTITION BY h.deal_id ORDER BY h.moved_at, h.id) AS prev "
 "          FROM salesboard.stage_history h) h "
 " WHERE h.event <> 'create' AND h.from_stage_id IS DISTINCT FROM h.prev "
 "UNION ALL "
 "SELECT a.deal_id, a.id, 'all_day_due_differs', "
-"       format('all-day activity %s is due %s, but the end of %s in %s is %s', "
+"       pg_catalog.format('all-day activity %s is due %s, but the end of %s in %s is %s', "
 "              a.id, a.due_at, a.due_date, e.time_zone, salesboard.end_of_day(a.due_date, e.time_zone)) "
 "  FROM salesboard.activity a JOIN salesboard.deal d ON d.id = a.deal_id "
 "  JOIN salesboard.employee e ON e.id = d.owner_id "
 " WHERE a.all_day AND a.status = 'planned' "
 "   AND a.due_at <> salesboard.end_of_day(a.due_date, e.time_zone) "
 "UNION ALL "
-"SELECT a.deal_id, a.id, 'activity_of_missing_deal', format('activity %s belongs to deal %s, which does not exist', a.id, a.deal_id) "
+"SELECT a.deal_id, a.id, 'activity_of_missing_deal', pg_catalog.format('activity %s belongs to deal %s, which does not exist', a.id, a.deal_id) "
 "  FROM salesboard.activity a WHERE NOT EXISTS (SELECT 1 FROM salesboard.deal d WHERE d.id = a.deal_id) "
 "UNION ALL "
-"SELECT d.id, NULL, 'owner_missing', format('deal %s belongs to employee %s, who does not exist', d.id, d.owner_id) "
+"SELECT d.id, NULL, 'owner_missing', pg_catalog.format('deal %s belongs to employee %s, who does not exist', d.id, d.owner_id) "
 "  FROM salesboard.deal d WHERE NOT EXISTS (SELECT 1 FROM salesboard.employee e WHERE e.id = d.owner_id) "
 "ORDER BY 1, 3, 2";
 
@@ -165,8 +165,6 @@ sb_verify(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint64		i;
-	SbUserCtx	uctx;
-	int			rc;
 
 	if (!sb_is_admin())
 		ereport(ERROR,
@@ -176,11 +174,7 @@ sb_verify(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	sb_catalog();
 	SPI_connect();
-	sb_become_owner(&uctx);
-	rc = SPI_execute(verify_sql, true, 0);
-	sb_restore_user(&uctx);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "salesboard: verify query failed: %s", SPI_result_code_string(rc));
+	sb_exec_once(verify_sql, true);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		Datum		values[4];

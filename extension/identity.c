@@ -6,8 +6,9 @@
  * with set_employee() for the rest of the transaction), the visibility rule
  * behind the row-level security policies (an employee sees their own deals;
  * a department head also those of every department below; an admin all),
- * the "at other than now() is for admin/app only" rule, and the switch to
- * the extension owner for internal reads and writes.
+ * and the "at other than now() is for admin/app only" rule. (The switch to
+ * the extension owner for internal SQL lives with the SPI runner in
+ * catalog.c.)
  */
 #include "postgres.h"
 
@@ -135,20 +136,6 @@ sb_check_at(TimestampTz at)
 						timestamptz_to_str(at)),
 				 errdetail("History records who changed what and when; ordinary users act at now()."),
 				 errhint("Leave the at parameter out, or ask an administrator to run the import.")));
-}
-
-void
-sb_become_owner(SbUserCtx *ctx)
-{
-	sb_catalog();
-	GetUserIdAndSecContext(&ctx->saved_uid, &ctx->saved_sec);
-	SetUserIdAndSecContext(sb_cat.owner, ctx->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-void
-sb_restore_user(SbUserCtx *ctx)
-{
-	SetUserIdAndSecContext(ctx->saved_uid, ctx->saved_sec);
 }
 
 /* salesboard.current_employee() -> bigint */

@@ -249,14 +249,6 @@ extern void sb_check_at(TimestampTz at);
 extern void sb_identity_xact_end(void);
 extern void sb_identity_subxact_end(bool commit);
 
-typedef struct SbUserCtx
-{
-	Oid			saved_uid;
-	int			saved_sec;
-} SbUserCtx;
-extern void sb_become_owner(SbUserCtx *ctx);
-extern void sb_restore_user(SbUserCtx *ctx);
-
 /* ------------------------------------------------------------------
  * The protocol: an API function tells the triggers which deal it is
  * changing and how, so that the triggers accept (and check) the change
@@ -312,8 +304,14 @@ typedef struct SbQuery
 	Oid			argtypes[20];
 	void	   *plan;			/* SPIPlanPtr, kept */
 } SbQuery;
-extern void *sb_plan(SbQuery *q);
 extern int	sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count);
+extern int	sb_exec_once(const char *sql, bool read_only);
+
+/*
+ * The search_path every statement the extension runs as its owner is
+ * parsed, planned and executed with (doc/reference.md, "Security model").
+ */
+#define SB_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 
 /* changes a BEFORE ROW trigger makes to the row it returns */
 #define SB_MAX_EDITS 32

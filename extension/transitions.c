@@ -937,7 +937,7 @@ static SbQuery q_insert_deal = {
 };
 
 static SbQuery q_insert_tags = {
-	"INSERT INTO salesboard.deal_tag (deal_id, tag_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+	"INSERT INTO salesboard.deal_tag (deal_id, tag_id) SELECT $1, pg_catalog.unnest($2::bigint[]) ON CONFLICT DO NOTHING",
 	2, {INT8OID, INT8ARRAYOID}, NULL
 };
 
