@@ -14,6 +14,10 @@ EXTENSION   = salesboard
 MODULE_big  = salesboard
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
 DATA        = $(sort $(wildcard extension/salesboard--*.sql))
+# upgrade scripts, each joined from its per-feature fragments
+# (extension/upgrade/FROM--TO/*.sql, in file-name order)
+UPGRADES    = $(patsubst extension/upgrade/%,salesboard--%.sql,$(sort $(wildcard extension/upgrade/*)))
+DATA_built  = $(UPGRADES)
 PG_CPPFLAGS = -I$(srcdir)/extension
 
 # pg_regress suites (sql/ -> expected/), in this order.
@@ -34,8 +38,11 @@ all:
 	@exit 1
 endif
 
-# every object depends on the shared header (PGXS tracks no headers)
-$(OBJS): extension/salesboard.h
+salesboard--%.sql: extension/upgrade/%/*.sql
+	cat $(sort $(wildcard extension/upgrade/$*/*.sql)) > $@
+
+# every object depends on the headers (PGXS tracks no headers)
+$(OBJS): $(wildcard extension/*.h)
 
 .PHONY: test demo bench bench-quick deps
 

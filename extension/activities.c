@@ -163,6 +163,9 @@ activity_before_insert(TriggerData *td)
 	deal_id = DatumGetInt64(getcol(tup, desc, ACT_DEAL_ID, &isnull));
 	if (isnull)
 		return tup;				/* NOT NULL says it */
+	/* the same answer for unknown and invisible deals, before RLS or the FK */
+	if (!sb_is_admin() && !sb_deal_visible(deal_id))
+		sb_deal_not_found(deal_id);
 	id = DatumGetInt64(getcol(tup, desc, ACT_ID, &isnull));
 	v = getcol(tup, desc, ACT_DUE_AT, &due_null);
 	due = due_null ? 0 : DatumGetTimestampTz(v);
@@ -194,9 +197,7 @@ activity_before_insert(TriggerData *td)
 	else if (status == 'd' || status == 'c')
 		finishing_checks(tup, desc, &e, status, id);
 
-	(void) getcol(tup, desc, ACT_CREATED_BY, &isnull);
-	if (isnull && sb_current_employee() != 0)
-		edit(&e, ACT_CREATED_BY, Int64GetDatum(sb_current_employee()), false);
+	sb_check_provenance(tup, desc, ATT(ACT_CREATED_AT), ATT(ACT_CREATED_BY), "activity", id, &e);
 
 	return sb_edit_apply(&e, tup, desc);
 }

@@ -889,8 +889,9 @@ sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d)
 	d->closed_at = isnull ? 0 : DatumGetTimestampTz(v);
 }
 
-static void
-deal_not_found(int64 id)
+/* Unknown and invisible deals get this same error everywhere (SB030). */
+void
+sb_deal_not_found(int64 id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_SB_UNKNOWN_DEAL),
@@ -957,11 +958,11 @@ sb_open_deal_for_change(int64 id, SbDealRow *d)
 	if (!found ||
 		!sb_can_access_owner(sb_slot_int8(slot, sb_cat.deal_att[DEAL_OWNER_ID], &isnull)) ||
 		!sb_lock_fetched_deal(rel, id, snap, slot))
-		deal_not_found(id);
+		sb_deal_not_found(id);
 	UnregisterSnapshot(snap);
 	sb_deal_from_slot(slot, d);
 	if (!sb_can_access_owner(d->owner_id))
-		deal_not_found(id);
+		sb_deal_not_found(id);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 }

@@ -138,6 +138,50 @@ sb_check_at(TimestampTz at)
 				 errhint("Leave the at parameter out, or ask an administrator to run the import.")));
 }
 
+/*
+ * Provenance of a new deal or activity (a BEFORE INSERT ROW trigger, every
+ * path: API, raw INSERT, COPY): created_by is the acting employee and
+ * created_at is now(). A raw INSERT may leave them out or repeat those
+ * values; any other value is refused (SB013) unless the inserting role is
+ * a salesboard_admin or salesboard_app member (imports, sample data), so
+ * ordinary users cannot forge who created what and when. The API functions
+ * write them themselves, as the owner, after sb_check_at().
+ */
+void
+sb_check_provenance(HeapTuple t, TupleDesc desc, AttrNumber at_att,
+					AttrNumber by_att, const char *what, int64 id,
+					SbRowEdit *e)
+{
+	bool		isnull;
+	Datum		v;
+	int64		me;
+
+	if (sb_may_backdate())
+	{
+		(void) heap_getattr(t, by_att, desc, &isnull);
+		if (isnull && (me = sb_current_employee()) != 0)
+			sb_edit(e, by_att, Int64GetDatum(me), false);
+		return;
+	}
+	v = heap_getattr(t, at_att, desc, &isnull);
+	if (!isnull && DatumGetTimestampTz(v) != GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BACKDATING),
+				 errmsg("created_at of %s " INT64_FORMAT " must be now()", what, id),
+				 errdetail("The server records when a row was created."),
+				 errhint("Leave created_at out; only salesboard_admin and salesboard_app members may set it.")));
+	me = sb_current_employee();
+	v = heap_getattr(t, by_att, desc, &isnull);
+	if (!isnull && DatumGetInt64(v) != me)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BACKDATING),
+				 errmsg("created_by of %s " INT64_FORMAT " must be the acting employee", what, id),
+				 errdetail("The server records who created a row: the employee the session acts as (current_employee())."),
+				 errhint("Leave created_by out; only salesboard_admin and salesboard_app members may set it.")));
+	if (isnull && me != 0)
+		sb_edit(e, by_att, Int64GetDatum(me), false);
+}
+
 /* salesboard.current_employee() -> bigint */
 Datum
 sb_current_employee_sql(PG_FUNCTION_ARGS)
@@ -236,5 +280,42 @@ sb_department_tree_trigger(PG_FUNCTION_ARGS)
 					 errhint("Pick a parent outside the department's own subtree.")));
 		SPI_finish();
 	}
+	return PointerGetDatum(row);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE OF deal_id ON inbound / deal_tag FOR EACH ROW:
+ * a row may point only at a deal the session may see. Unknown and
+ * invisible deals get the same SB030 as the API functions, before the
+ * foreign key could tell the two apart, so ids reveal nothing.
+ */
+PG_FUNCTION_INFO_V1(sb_deal_reference_trigger);
+
+Datum
+sb_deal_reference_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	row;
+	TupleDesc	desc;
+	AttrNumber	att;
+	bool		isnull;
+	Datum		v;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		sb_trigger_misuse("sb_deal_reference_trigger", "BEFORE INSERT OR UPDATE ... FOR EACH ROW");
+	desc = RelationGetDescr(td->tg_relation);
+	att = SPI_fnumber(desc, "deal_id");
+	if (att <= 0)
+		sb_trigger_misuse("sb_deal_reference_trigger", "on a table with a deal_id column");
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	v = heap_getattr(row, att, desc, &isnull);
+	if (isnull ||
+		(TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		 !sb_col_changed(td->tg_trigtuple, row, desc, att)))
+		return PointerGetDatum(row);
+	/* administrators see every deal: the foreign key reports unknown ones */
+	if (!sb_is_admin() && !sb_deal_visible(DatumGetInt64(v)))
+		sb_deal_not_found(DatumGetInt64(v));
 	return PointerGetDatum(row);
 }

@@ -182,6 +182,7 @@ typedef struct SbDealRow
 extern void sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d);
 extern void sb_open_deal_for_change(int64 id, SbDealRow *d);
 extern bool sb_deal_visible(int64 id);
+extern void sb_deal_not_found(int64 id) pg_attribute_noreturn();
 extern bool sb_deal_owner(int64 id, int64 *owner_id);
 extern bool sb_row_exists(Oid relid, Oid indexoid, int64 id);
 
@@ -248,6 +249,10 @@ extern bool sb_can_access_owner(int64 owner_id);
 extern void sb_check_at(TimestampTz at);
 extern void sb_identity_xact_end(void);
 extern void sb_identity_subxact_end(bool commit);
+struct SbRowEdit;
+extern void sb_check_provenance(HeapTuple t, TupleDesc desc, AttrNumber at_att,
+								AttrNumber by_att, const char *what, int64 id,
+								struct SbRowEdit *e);
 
 /* ------------------------------------------------------------------
  * The protocol: an API function tells the triggers which deal it is

@@ -14,63 +14,37 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
-#include "utils/hsearch.h"
-#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "salesboard.h"
+#include "tz_names.h"
 
 PG_FUNCTION_INFO_V1(sb_is_time_zone);
 PG_FUNCTION_INFO_V1(sb_end_of_day_sql);
 PG_FUNCTION_INFO_V1(sb_local_date_sql);
 
-/* The names of the time-zone database, loaded once per backend. */
-static HTAB *zone_names = NULL;
-
-typedef struct ZoneName
+static int
+cmp_zone_name(const void *key, const void *elem)
 {
-	char		name[TZ_STRLEN_MAX + 1];
-} ZoneName;
-
-static void
-load_zone_names(void)
-{
-	HASHCTL		ctl;
-	pg_tzenum  *tzenum;
-	pg_tz	   *tz;
-	HTAB	   *names;
-
-	ctl.keysize = TZ_STRLEN_MAX + 1;
-	ctl.entrysize = sizeof(ZoneName);
-	ctl.hcxt = TopMemoryContext;
-	names = hash_create("salesboard time zone names", 1024, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-
-	tzenum = pg_tzenumerate_start();
-	while ((tz = pg_tzenumerate_next(tzenum)) != NULL)
-	{
-		const char *n = pg_get_timezone_name(tz);
-
-		if (n != NULL && strlen(n) <= TZ_STRLEN_MAX && pg_tz_acceptable(tz))
-			(void) hash_search(names, n, HASH_ENTER, NULL);
-	}
-	pg_tzenumerate_end(tzenum);
-	zone_names = names;
+	return strcmp((const char *) key, *(const char *const *) elem);
 }
 
 /*
- * True when name is a zone of the IANA database exactly as spelled there
- * ("Europe/Moscow", "UTC"), not an abbreviation, a POSIX rule string
- * ("UTC+3") or a differently cased spelling.
+ * True when name is a zone or link of the IANA time-zone database exactly
+ * as spelled there ("Europe/Moscow", "UTC", "US/Eastern"): not an
+ * abbreviation, a POSIX rule string ("UTC+3"), a differently cased
+ * spelling, nor a file of the server's zoneinfo folder that is no IANA
+ * name (localtime, posixrules, Factory, posix/..., right/...). The names
+ * are compiled in (tz_names.h, scripts/tz_names.sh), so the answer is the
+ * same on every server and a restore passes the same CHECK.
  */
 bool
 sb_is_iana_zone(const char *name)
 {
 	if (name == NULL || name[0] == '\0' || strlen(name) > TZ_STRLEN_MAX)
 		return false;
-	if (zone_names == NULL)
-		load_zone_names();
-	return hash_search(zone_names, name, HASH_FIND, NULL) != NULL;
+	return bsearch(name, sb_tz_names, lengthof(sb_tz_names),
+				   sizeof(sb_tz_names[0]), cmp_zone_name) != NULL;
 }
 
 /*

@@ -170,12 +170,9 @@ deal_before_insert(TriggerData *td)
 		if (isnull)
 			dedit(&e, DEAL_CLOSED_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	}
-	check_now(t, desc, DEAL_CREATED_AT, "created_at", id);
 	check_now(t, desc, DEAL_STAGE_ENTERED_AT, "stage_entered_at", id);
 	check_now(t, desc, DEAL_CLOSED_AT, "closed_at", id);
-	(void) dget(t, desc, DEAL_CREATED_BY, &isnull);
-	if (isnull && sb_current_employee() != 0)
-		dedit(&e, DEAL_CREATED_BY, Int64GetDatum(sb_current_employee()), false);
+	sb_check_provenance(t, desc, DATT(DEAL_CREATED_AT), DATT(DEAL_CREATED_BY), "deal", id, &e);
 
 	return sb_edit_apply(&e, t, desc);
 }
@@ -461,11 +458,19 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 	if (h_deal == deal_id && strcmp(h_event, event) == 0 &&
 		(to_stage_id == 0 || h_stage == to_stage_id))
 		return true;
+	/* name the earlier change only to someone who may see its deal */
+	if (sb_deal_visible(h_deal))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_REQUEST_REUSED),
+				 errmsg("request %s was already used for another change",
+						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(request_id)))),
+				 errdetail("It was the %s of deal " INT64_FORMAT " to stage " INT64_FORMAT ".",
+						   h_event, h_deal, h_stage),
+				 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_SB_REQUEST_REUSED),
-			 errmsg("request %s was already used for another change (%s of deal " INT64_FORMAT " to stage " INT64_FORMAT ")",
-					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(request_id))),
-					h_event, h_deal, h_stage),
+			 errmsg("request %s was already used for another change",
+					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(request_id)))),
 			 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
 	return false;				/* keep compiler quiet */
 }

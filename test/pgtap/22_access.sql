@@ -205,9 +205,11 @@ SET ROLE sbt_mseller;
 SELECT throws_ok($$INSERT INTO salesboard.deal (stage_id, owner_id, title) VALUES (11, 10, 'for my teammate')$$,
                  '42501', NULL, 'sbt_mseller: INSERT of a deal for a teammate violates the policy (42501)');
 SELECT throws_ok(format($$INSERT INTO salesboard.activity (deal_id, subject, due_at) VALUES (%s, 'sneaky', now() + interval '2 days')$$, :d10),
-                 '42501', NULL, 'sbt_mseller: INSERT of an activity on an invisible deal violates the policy (42501)');
+                 'SB030', format('deal %s does not exist or is not visible to you', :d10),
+                 'sbt_mseller: INSERT of an activity on an invisible deal is SB030, as from the functions');
 SELECT throws_ok(format('INSERT INTO salesboard.deal_tag (deal_id, tag_id) VALUES (%s, 2)', :d10),
-                 '42501', NULL, 'sbt_mseller: INSERT of a tag on an invisible deal violates the policy (42501)');
+                 'SB030', format('deal %s does not exist or is not visible to you', :d10),
+                 'sbt_mseller: INSERT of a tag on an invisible deal is SB030, as from the functions');
 SELECT throws_ok(format('UPDATE salesboard.deal SET owner_id = 5 WHERE id = %s', :d4),
                  '42501', NULL, 'sbt_mseller: handing its deal to someone invisible violates the policy (42501)');
 SELECT throws_ok(format($$INSERT INTO salesboard.stage_history (deal_id, event, to_stage_id, moved_at, owner_id) VALUES (%s, 'move', 12, now(), 4)$$, :d4),
