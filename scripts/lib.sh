@@ -17,7 +17,7 @@ SB_PG_MAJOR=15
 SB_PACKAGES=(make gcc postgresql-$SB_PG_MAJOR postgresql-client-$SB_PG_MAJOR
              postgresql-server-dev-$SB_PG_MAJOR postgresql-$SB_PG_MAJOR-cron
              postgresql-$SB_PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-             libipc-run-perl perl)
+             libipc-run-perl perl git)
 SB_RUN_USER=${SB_RUN_USER:-postgres}
 
 sb_say() { printf '%s\n' "salesboard: $*" >&2; }
@@ -119,7 +119,8 @@ sb_reexec_unprivileged() {
     id "$SB_RUN_USER" >/dev/null 2>&1 || sb_die "user $SB_RUN_USER does not exist"
     tmp=$(mktemp -d /tmp/salesboard-run.XXXXXX)
     mkdir "$tmp/src"
-    tar -C "$src" --exclude=.git -cf - . | tar -C "$tmp/src" -xf -
+    # with .git: the upgrade tests build the released versions from history
+    tar -C "$src" -cf - . | tar -C "$tmp/src" -xf -
     chown -R "$SB_RUN_USER": "$tmp"
     chmod 700 "$tmp"
     runuser -u "$SB_RUN_USER" -- env SB_BINDIR="$SB_BINDIR" SB_PREPARED=1 \

@@ -4,6 +4,7 @@
 #   isolation  pg_isolation_regress, test/isolation/specs -> expected
 #   pgtap      pg_prove, test/pgtap/*.sql
 #   tap        prove, test/t/*.pl (PostgreSQL::Test::Cluster, own clusters)
+#   upgrade    test/upgrade/run.sh: every release -> current, and uninstall
 # prints the diff of every failure, and ends with one line
 # "N passed, N failed" counting the tests of every suite. Exit status is
 # non-zero when anything failed.
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
         *) sb_die "unknown option $1" ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(regress isolation pgtap tap)
+[ ${#suites[@]} -gt 0 ] || suites=(regress isolation pgtap tap upgrade)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/salesboard-test.XXXXXX")
 cleanup() { sb_cluster_stop; rm -rf "$work"; sb_stage_cleanup; }
@@ -107,6 +108,14 @@ for suite in "${suites[@]}"; do
             prove -v -I "$pgxs/src/test/perl" -I "$src/test/t" test/t/*.pl) >"$out" 2>&1
         rc=$?; grep -Ev '^[[:space:]]*(ok [0-9]+|#)' "$out"
         count_tap "$out" tap $rc
+        ;;
+    upgrade)
+        echo "== upgrade (test/upgrade/run.sh)"
+        out=$work/upgrade.out
+        mkdir -p "$work/upgrade"
+        bash "$src/test/upgrade/run.sh" "$src" "$work/upgrade" >"$out" 2>&1
+        rc=$?; grep -Ev '^[[:space:]]*ok [0-9]+' "$out"
+        count_tap "$out" upgrade $rc
         ;;
     *) sb_die "unknown suite $suite" ;;
     esac
