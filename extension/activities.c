@@ -40,7 +40,17 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "salesboard.h"
+#include "activities.h"
+#include "calendar.h"
+#include "calls.h"
+#include "catalog.h"
+#include "config.h"
+#include "deals.h"
+#include "errcodes.h"
+#include "identity.h"
+#include "protocol.h"
+#include "rows.h"
+#include "spi.h"
 
 PG_FUNCTION_INFO_V1(sb_activity_before_row);
 PG_FUNCTION_INFO_V1(sb_activity_after_insert);
@@ -55,6 +65,59 @@ PG_FUNCTION_INFO_V1(sb_cancel_activity);
 /* ------------------------------------------------------------------
  * Small helpers
  * ------------------------------------------------------------------ */
+
+/*
+ * The planned activity of a deal with the smallest (due_at, id), as the
+ * newest committed data and this transaction's own changes show it: a
+ * derived column must follow reality, not an old snapshot. Reads the
+ * partial index activity_planned_idx (deal_id, due_at, id) through a
+ * probe opened on it with the newest snapshot, and stops after the first n
+ * rows that are still planned.
+ */
+int
+sb_planned_probe(SbProbe *p, int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
+{
+	TupleTableSlot *slot = sb_probe(p, deal_id);
+	int			found = 0;
+
+	for (; slot != NULL && found < n; slot = sb_probe_next(p))
+	{
+		bool		isnull;
+
+		if (sb_slot_act_status(slot, sb_cat.act_att[ACT_STATUS]) != SB_PLANNED)
+			continue;
+		act_ids[found] = DatumGetInt64(slot_getattr(slot, sb_cat.act_att[ACT_ID], &isnull));
+		dues[found] = DatumGetTimestampTz(slot_getattr(slot, sb_cat.act_att[ACT_DUE_AT], &isnull));
+		found++;
+	}
+	return found;
+}
+
+/* The same for one deal, opening and closing what it reads. */
+int
+sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *dues)
+{
+	Relation	rel;
+	Snapshot	snap;
+	SbProbe		probe;
+	int			found;
+
+	sb_catalog();
+	rel = table_open(sb_cat.activity, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	sb_probe_begin(&probe, rel, sb_cat.activity_planned_idx, snap);
+	found = sb_planned_probe(&probe, deal_id, n, act_ids, dues);
+	sb_probe_end(&probe);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+	return found;
+}
+
+bool
+sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due)
+{
+	return sb_next_planned_n(deal_id, 1, act_id, due) == 1;
+}
 
 /* The due moment that counts: the end of the local day for all-day ones. */
 TimestampTz
@@ -125,7 +188,7 @@ finishing_checks(HeapTuple tup, TupleDesc desc, SbRowEdit *e, char status, int64
 	bool		isnull;
 	Datum		v;
 
-	if (status == 'd')
+	if (status == SB_DONE)
 	{
 		v = getcol(tup, desc, ACT_RESULT, &isnull);
 		if (isnull || sb_blank(TextDatumGetCString(v)))
@@ -158,7 +221,7 @@ activity_before_insert(TriggerData *td)
 				id;
 	TimestampTz due;
 	Datum		v;
-	char		status;
+	SbActStatus status;
 
 	deal_id = DatumGetInt64(getcol(tup, desc, ACT_DEAL_ID, &isnull));
 	if (isnull)
@@ -171,7 +234,7 @@ activity_before_insert(TriggerData *td)
 	due = due_null ? 0 : DatumGetTimestampTz(v);
 	all_day = DatumGetBool(getcol(tup, desc, ACT_ALL_DAY, &isnull)) && !isnull;
 	v = getcol(tup, desc, ACT_DUE_DATE, &date_null);
-	status = sb_tuple_code(tup, desc, ATT(ACT_STATUS));
+	status = sb_tuple_act_status(tup, desc, ATT(ACT_STATUS));
 
 	if (all_day)
 	{
@@ -189,12 +252,12 @@ activity_before_insert(TriggerData *td)
 	else if (!date_null)
 		edit(&e, ACT_DUE_DATE, (Datum) 0, true);
 
-	if (status == 'p')
+	if (status == SB_PLANNED)
 	{
 		if (!due_null && due < GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
 			check_not_in_past(due, GetCurrentTransactionStartTimestamp(), deal_id);
 	}
-	else if (status == 'd' || status == 'c')
+	else if (status == SB_DONE || status == SB_CANCELLED)
 		finishing_checks(tup, desc, &e, status, id);
 
 	sb_check_provenance(tup, desc, ATT(ACT_CREATED_AT), ATT(ACT_CREATED_BY), "activity", id, &e);
@@ -212,23 +275,23 @@ activity_before_update(TriggerData *td)
 	bool		isnull;
 	int64		id,
 				deal_id;
-	char		old_status,
+	SbActStatus old_status,
 				new_status;
 	int			i;
 
 	id = DatumGetInt64(getcol(oldt, desc, ACT_ID, &isnull));
 	deal_id = DatumGetInt64(getcol(oldt, desc, ACT_DEAL_ID, &isnull));
-	old_status = sb_tuple_code(oldt, desc, ATT(ACT_STATUS));
-	new_status = sb_tuple_code(newt, desc, ATT(ACT_STATUS));
+	old_status = sb_tuple_act_status(oldt, desc, ATT(ACT_STATUS));
+	new_status = sb_tuple_act_status(newt, desc, ATT(ACT_STATUS));
 
-	if (old_status != 'p')
+	if (old_status != SB_PLANNED)
 	{
 		for (i = 1; i <= desc->natts; i++)
 			if (!TupleDescAttr(desc, i - 1)->attisdropped && sb_col_changed(oldt, newt, desc, i))
 				ereport(ERROR,
 						(errcode(ERRCODE_SB_ACTIVITY_FINAL),
 						 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " is %s and can no longer be changed",
-								id, deal_id, old_status == 'd' ? "done" : "cancelled"),
+								id, deal_id, old_status == SB_DONE ? "done" : "cancelled"),
 						 errdetail("Finished activities are the deal's history."),
 						 errhint("Plan a new activity with salesboard.plan_activity() instead.")));
 		return newt;
@@ -242,7 +305,7 @@ activity_before_update(TriggerData *td)
 				 errmsg("activity " INT64_FORMAT ": id, deal_id, created_at and created_by cannot be changed", id),
 				 errhint("Cancel it and plan a new activity on the other deal instead.")));
 
-	if (new_status == 'p')
+	if (new_status == SB_PLANNED)
 	{
 		bool		all_day = DatumGetBool(getcol(newt, desc, ACT_ALL_DAY, &isnull)) && !isnull;
 		bool		due_changed = sb_col_changed(oldt, newt, desc, ATT(ACT_DUE_AT));
@@ -277,7 +340,7 @@ activity_before_update(TriggerData *td)
 			due < GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
 			check_not_in_past(due, GetCurrentTransactionStartTimestamp(), deal_id);
 	}
-	else if (new_status == 'd' || new_status == 'c')
+	else if (new_status == SB_DONE || new_status == SB_CANCELLED)
 		finishing_checks(newt, desc, &e, new_status, id);
 
 	return sb_edit_apply(&e, newt, desc);
@@ -293,10 +356,10 @@ activity_before_delete(TriggerData *td)
 	HeapTuple	oldt = td->tg_trigtuple;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
 	bool		isnull;
-	char		status = sb_tuple_code(oldt, desc, ATT(ACT_STATUS));
+	SbActStatus status = sb_tuple_act_status(oldt, desc, ATT(ACT_STATUS));
 	int64		deal_id;
 
-	if (status == 'p' || sb_is_admin())
+	if (status == SB_PLANNED || sb_is_admin())
 		return;
 	deal_id = DatumGetInt64(getcol(oldt, desc, ACT_DEAL_ID, &isnull));
 	if (deal_owner_tz(deal_id) == NULL)
@@ -305,7 +368,7 @@ activity_before_delete(TriggerData *td)
 			(errcode(ERRCODE_SB_ACTIVITY_FINAL),
 			 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " is %s and cannot be deleted",
 					DatumGetInt64(getcol(oldt, desc, ACT_ID, &isnull)), deal_id,
-					status == 'd' ? "done" : "cancelled"),
+					status == SB_DONE ? "done" : "cancelled"),
 			 errdetail("Finished activities are the deal's history."),
 			 errhint("Only salesboard_admin members delete history.")));
 }
@@ -313,11 +376,8 @@ activity_before_delete(TriggerData *td)
 Datum
 sb_activity_before_row(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_activity_before_row", SB_TRIG_BEFORE | SB_TRIG_ROW);
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		sb_trigger_misuse("sb_activity_before_row", "BEFORE ... FOR EACH ROW");
 	sb_catalog();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(activity_before_insert(td));
@@ -378,8 +438,7 @@ touch(Touched *t, int64 deal_id, bool planned, TimestampTz due, int64 act_id)
 		d->due = due;
 		d->act_id = act_id;
 	}
-	if (!(sb_protocol.op != SB_OP_NONE && sb_protocol.op != SB_OP_DERIVED &&
-		  sb_protocol.deal_id == deal_id))
+	if (!sb_protocol_owns(deal_id))
 		t->all_protocol = false;
 }
 
@@ -426,7 +485,7 @@ typedef struct ActRow
 {
 	int64		id;
 	int64		deal_id;
-	char		status;
+	SbActStatus status;
 	TimestampTz due;
 } ActRow;
 
@@ -437,27 +496,14 @@ act_row(TupleTableSlot *slot, ActRow *r)
 
 	r->id = sb_slot_int8(slot, ATT(ACT_ID), &isnull);
 	r->deal_id = sb_slot_int8(slot, ATT(ACT_DEAL_ID), &isnull);
-	r->status = sb_slot_code(slot, ATT(ACT_STATUS));
+	r->status = sb_slot_act_status(slot, ATT(ACT_STATUS));
 	r->due = DatumGetTimestampTz(slot_getattr(slot, ATT(ACT_DUE_AT), &isnull));
-}
-
-static ArrayType *
-tstz_array(TimestampTz *v, bool *nulls, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = TimestampTzGetDatum(v[i]);
-	return construct_md_array(d, nulls, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
 /* What the upkeep needs of a deal row: status and its next activity. */
 typedef struct DealNext
 {
-	char		status;
+	SbStatus	status;
 	bool		has_next;
 	TimestampTz next_due;
 	int64		next_id;
@@ -469,7 +515,7 @@ deal_next(TupleTableSlot *slot, DealNext *dn)
 	bool		isnull;
 	Datum		v;
 
-	dn->status = sb_slot_code(slot, sb_cat.deal_att[DEAL_STATUS]);
+	dn->status = sb_slot_status(slot, sb_cat.deal_att[DEAL_STATUS]);
 	v = slot_getattr(slot, sb_cat.deal_att[DEAL_NEXT_DUE], &isnull);
 	dn->has_next = !isnull;
 	dn->next_due = isnull ? 0 : DatumGetTimestampTz(v);
@@ -510,30 +556,19 @@ static SbQuery q_set_next = {
 static void
 exec_derived(SbQuery *q, Datum *values, const char *nulls)
 {
-	SbProtocol	saved = sb_protocol;
+	int			step = sb_protocol_begin(SB_OP_DERIVED, 0);
 
-	sb_protocol.op = SB_OP_DERIVED;
-	sb_protocol.deal_id = 0;
-	if (!OidIsValid(sb_protocol.caller))
-		sb_protocol.caller = GetUserId();
-	PG_TRY();
-	{
-		sb_exec(q, values, nulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
+	sb_exec(q, values, nulls, false, 0);
+	sb_protocol_end(step);
 }
 
 static void
-deal_closed_error(int64 deal_id, char status, int64 act_id)
+deal_closed_error(int64 deal_id, SbStatus status, int64 act_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_SB_PLANNED_ON_CLOSED),
 			 errmsg("cannot plan activity " INT64_FORMAT " on deal " INT64_FORMAT ", which is %s",
-					act_id, deal_id, status == 'w' ? "won" : "lost"),
+					act_id, deal_id, status == SB_WON ? "won" : "lost"),
 			 errdetail("A closed deal has no planned activities."),
 			 errhint("Reopen the deal first with salesboard.reopen_deal().")));
 }
@@ -545,7 +580,8 @@ deal_closed_error(int64 deal_id, char status, int64 act_id)
 Datum
 sb_activity_after_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_activity_after_insert",
+									  SB_TRIG_AFTER | SB_TRIG_STATEMENT | SB_TRIG_NEW_TABLE);
 	Touched		t;
 	TupleTableSlot *slot;
 	HASH_SEQ_STATUS seq;
@@ -560,10 +596,6 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 	Snapshot	snap;
 	SbProbe		probe;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
-		sb_trigger_misuse("sb_activity_after_insert",
-						  "AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT");
 	sb_catalog();
 	if (rows_are_protocol(td->tg_newtable, RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(NULL);
@@ -574,7 +606,7 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 		ActRow		r;
 
 		act_row(slot, &r);
-		touch(&t, r.deal_id, r.status == 'p', r.due, r.id);
+		touch(&t, r.deal_id, r.status == SB_PLANNED, r.due, r.id);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	if (t.all_protocol)
@@ -598,7 +630,7 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 		if (!d->has_planned || (dslot = sb_probe(&probe, d->deal_id)) == NULL)
 			continue;			/* nothing planned, or the foreign key says it */
 		deal_next(dslot, &dn);
-		if (dn.status != 'o')
+		if (dn.status != SB_OPEN)
 			deal_closed_error(d->deal_id, dn.status, d->act_id);
 		if (!dn.has_next || d->due < dn.next_due ||
 			(d->due == dn.next_due && d->act_id < dn.next_id))
@@ -618,7 +650,7 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 		Datum		values[3];
 
 		values[0] = PointerGetDatum(sb_int8_array(ids, NULL, n));
-		values[1] = PointerGetDatum(tstz_array(dues, NULL, n));
+		values[1] = PointerGetDatum(sb_tstz_array(dues, NULL, n));
 		values[2] = PointerGetDatum(sb_int8_array(aids, NULL, n));
 		SPI_connect();
 		exec_derived(&q_next_earlier, values, NULL);
@@ -684,7 +716,7 @@ recompute_deals(Touched *t)
 		if ((dslot = sb_probe(&deal_probe, ids[i])) == NULL)
 			continue;
 		deal_next(dslot, &dn);
-		if (dn.status != 'o')
+		if (dn.status != SB_OPEN)
 			continue;
 		has = sb_planned_probe(&planned_probe, ids[i], 1, &aid, &due) == 1;
 		if (has == dn.has_next && (!has || (aid == dn.next_id && due == dn.next_due)))
@@ -704,22 +736,11 @@ recompute_deals(Touched *t)
 	if (m > 0)
 	{
 		values[0] = PointerGetDatum(sb_int8_array(uids, NULL, m));
-		values[1] = PointerGetDatum(tstz_array(dues, nulls, m));
+		values[1] = PointerGetDatum(sb_tstz_array(dues, nulls, m));
 		values[2] = PointerGetDatum(sb_int8_array(aids, nulls, m));
 		exec_derived(&q_next_exact, values, NULL);
 	}
 	SPI_finish();
-}
-
-static void
-check_stmt_trigger(FunctionCallInfo fcinfo, const char *fname, bool need_old, bool need_new)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
-		(need_old && td->tg_oldtable == NULL) || (need_new && td->tg_newtable == NULL))
-		sb_trigger_misuse(fname, "AFTER ... FOR EACH STATEMENT with its transition tables");
 }
 
 /*
@@ -730,13 +751,14 @@ check_stmt_trigger(FunctionCallInfo fcinfo, const char *fname, bool need_old, bo
 Datum
 sb_activity_after_update(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_activity_after_update",
+									  SB_TRIG_AFTER | SB_TRIG_STATEMENT |
+									  SB_TRIG_OLD_TABLE | SB_TRIG_NEW_TABLE);
 	TupleDesc	desc;
 	TupleTableSlot *os,
 			   *ns;
 	Touched		t;
 
-	check_stmt_trigger(fcinfo, "sb_activity_after_update", true, true);
 	sb_catalog();
 	if (rows_are_protocol(td->tg_newtable, RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(NULL);
@@ -755,7 +777,7 @@ sb_activity_after_update(PG_FUNCTION_ARGS)
 			break;
 		act_row(os, &o);
 		act_row(ns, &nw);
-		if ((o.status == 'p' || nw.status == 'p') &&
+		if ((o.status == SB_PLANNED || nw.status == SB_PLANNED) &&
 			(o.status != nw.status || o.due != nw.due || o.deal_id != nw.deal_id))
 		{
 			touch(&t, o.deal_id, false, 0, 0);
@@ -774,11 +796,11 @@ sb_activity_after_update(PG_FUNCTION_ARGS)
 Datum
 sb_activity_after_delete(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_activity_after_delete",
+									  SB_TRIG_AFTER | SB_TRIG_STATEMENT | SB_TRIG_OLD_TABLE);
 	TupleTableSlot *os;
 	Touched		t;
 
-	check_stmt_trigger(fcinfo, "sb_activity_after_delete", true, false);
 	sb_catalog();
 	if (rows_are_protocol(td->tg_oldtable, RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(NULL);
@@ -789,7 +811,7 @@ sb_activity_after_delete(PG_FUNCTION_ARGS)
 		ActRow		o;
 
 		act_row(os, &o);
-		if (o.status == 'p')
+		if (o.status == SB_PLANNED)
 			touch(&t, o.deal_id, false, 0, 0);
 	}
 	ExecDropSingleTupleTableSlot(os);
@@ -811,7 +833,7 @@ sb_refresh_next_due(int64 deal_id)
 	bool		has;
 
 	CommandCounterIncrement();
-	if (!sb_read_deal(deal_id, &deal) || deal.status != 'o')
+	if (!sb_read_deal(deal_id, &deal) || deal.status != SB_OPEN)
 		return;
 	has = sb_next_planned(deal_id, &aid, &due);
 	if (has == deal.has_next && (!has || (aid == deal.next_activity_id && due == deal.next_due)))
@@ -934,7 +956,7 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	int64		assignee;
 	bool		has_assignee;
 	SbDealRow	deal;
-	SbProtocol	saved = sb_protocol;
+	int			step;
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "due");
@@ -953,50 +975,37 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	sb_check_at(at);
 
 	sb_open_deal_for_change(deal_id, &deal);
-	if (deal.status != 'o')
+	if (deal.status != SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_DEAL_CLOSED),
 				 errmsg("deal " INT64_FORMAT " \"%s\" is %s: no activities can be planned on it",
-						deal_id, deal.title, deal.status == 'w' ? "won" : "lost"),
+						deal_id, deal.title, deal.status == SB_WON ? "won" : "lost"),
 				 errhint("Reopen it first with salesboard.reopen_deal().")));
 
 	SPI_connect();
-	sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
-	PG_TRY();
-	{
-		act_id = sb_insert_activity(&deal, kind, subject, due, all_day,
-									has_assignee ? &assignee : NULL, at);
-		sb_refresh_next_due(deal_id);
-	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
+	step = sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
+	act_id = sb_insert_activity(&deal, kind, subject, due, all_day,
+								has_assignee ? &assignee : NULL, at);
+	sb_refresh_next_due(deal_id);
+	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_INT64(act_id);
 }
 
 /* Read an activity's deal and status, as the newest data shows them. */
 static bool
-fetch_activity(int64 act_id, int64 *deal_id, char *status)
+fetch_activity(int64 act_id, int64 *deal_id, SbActStatus *status)
 {
-	Relation	rel = table_open(sb_cat.activity, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
-	bool		found,
-				isnull;
+	SbFetch		f;
+	bool		isnull;
 
-	found = sb_fetch_by_id(rel, sb_cat.activity_pkey, act_id, snap, slot);
-	if (found)
+	if (sb_fetch_begin(&f, sb_cat.activity, sb_cat.activity_pkey, act_id, AccessShareLock, NULL))
 	{
-		*deal_id = sb_slot_int8(slot, ATT(ACT_DEAL_ID), &isnull);
-		*status = sb_slot_code(slot, ATT(ACT_STATUS));
+		*deal_id = sb_slot_int8(f.slot, ATT(ACT_DEAL_ID), &isnull);
+		*status = sb_slot_act_status(f.slot, ATT(ACT_STATUS));
 	}
-	UnregisterSnapshot(snap);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	return found;
+	sb_fetch_end(&f);
+	return f.found;
 }
 
 static void
@@ -1006,9 +1015,9 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 				deal_id = 0;
 	char	   *result;
 	TimestampTz at;
-	char		status = '\0';
+	SbActStatus status = SB_ACT_UNKNOWN;
 	SbDealRow	deal;
-	SbProtocol	saved = sb_protocol;
+	int			step;
 
 	sb_require_arg(fcinfo, 0, "activity_id");
 	sb_require_arg(fcinfo, 1, done ? "result" : "reason");
@@ -1027,11 +1036,11 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 	sb_open_deal_for_change(deal_id, &deal);
 	/* under the deal's lock, the activity's state is final */
 	(void) fetch_activity(act_id, &deal_id, &status);
-	if (status != 'p')
+	if (status != SB_PLANNED)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_ACTIVITY_NOT_PLANNED),
 				 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " is already %s",
-						act_id, deal_id, status == 'd' ? "done" : "cancelled"),
+						act_id, deal_id, status == SB_DONE ? "done" : "cancelled"),
 				 errhint("Only planned activities can be completed or cancelled; plan a new one with salesboard.plan_activity().")));
 	if (sb_blank(result))
 		ereport(ERROR,
@@ -1041,17 +1050,10 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 				 errhint("Write what came of it, e.g. 'Client asked for a proposal by Friday'.")));
 
 	SPI_connect();
-	sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
-	PG_TRY();
-	{
-		sb_finish_activity(act_id, done, result, at);
-		sb_refresh_next_due(deal_id);
-	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
+	step = sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
+	sb_finish_activity(act_id, done, result, at);
+	sb_refresh_next_due(deal_id);
+	sb_protocol_end(step);
 	SPI_finish();
 }
 

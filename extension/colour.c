@@ -30,7 +30,16 @@
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
-#include "salesboard.h"
+#include "calendar.h"
+#include "calls.h"
+#include "catalog.h"
+#include "colour.h"
+#include "config.h"
+#include "deals.h"
+#include "errcodes.h"
+#include "identity.h"
+#include "rows.h"
+#include "spi.h"
 
 PG_FUNCTION_INFO_V1(sb_card_colour_id);
 PG_FUNCTION_INFO_V1(sb_card_colour_row);
@@ -66,23 +75,22 @@ sb_tomorrow_start(pg_tz *tz, TimestampTz at)
 	return t;
 }
 
-/* 'r', 'y' or 'g' */
-char
+SbColour
 sb_colour(bool has_next, TimestampTz next_due, pg_tz *tz, TimestampTz at)
 {
 	if (!has_next)
-		return 'g';
+		return SB_GREEN;
 	if (next_due < at)
-		return 'r';
+		return SB_RED;
 	if (next_due < sb_tomorrow_start(tz, at))
-		return 'y';
-	return 'g';
+		return SB_YELLOW;
+	return SB_GREEN;
 }
 
 const char *
-sb_colour_name(char c)
+sb_colour_name(SbColour c)
 {
-	return c == 'r' ? "red" : c == 'y' ? "yellow" : "green";
+	return c == SB_RED ? "red" : c == SB_YELLOW ? "yellow" : "green";
 }
 
 /*
@@ -90,10 +98,10 @@ sb_colour_name(char c)
  * a million rows need not allocate a million copies of "green".
  */
 static text *
-colour_text(char c)
+colour_text(SbColour c)
 {
 	static text *names[3] = {NULL, NULL, NULL};
-	int			i = c == 'r' ? 0 : c == 'y' ? 1 : 2;
+	int			i = c == SB_RED ? 0 : c == SB_YELLOW ? 1 : 2;
 
 	if (names[i] == NULL)
 	{
@@ -122,20 +130,15 @@ owner_tz(int64 owner_id)
 static void
 read_deal(int64 deal_id, SbDealRow *d)
 {
-	Relation	rel = table_open(sb_cat.deal, AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	bool		found;
+	SbFetch		f;
+	bool		found = sb_fetch_begin(&f, sb_cat.deal, sb_cat.deal_pkey, deal_id,
+									   AccessShareLock, GetActiveSnapshot());
 
-	found = sb_fetch_by_id(rel, sb_cat.deal_pkey, deal_id, GetActiveSnapshot(), slot);
 	if (found)
-		sb_deal_from_slot(slot, d);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
+		sb_deal_from_slot(f.slot, d);
+	sb_fetch_end(&f);
 	if (!found || !sb_can_access_owner(d->owner_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_DEAL),
-				 errmsg("deal " INT64_FORMAT " does not exist or is not visible to you", deal_id),
-				 errhint("Pass the id of one of your deals.")));
+		sb_deal_not_found(deal_id);
 }
 
 /* salesboard.card_colour(deal_id bigint, at timestamptz) -> text */
@@ -151,7 +154,7 @@ sb_card_colour_id(PG_FUNCTION_ARGS)
 	sb_catalog();
 	read_deal(PG_GETARG_INT64(0), &d);
 	PG_RETURN_TEXT_P(cstring_to_text(sb_colour_name(
-		sb_colour(d.status == 'o' && d.has_next, d.next_due, owner_tz(d.owner_id), at))));
+		sb_colour(d.status == SB_OPEN && d.has_next, d.next_due, owner_tz(d.owner_id), at))));
 }
 
 /*
@@ -169,7 +172,7 @@ sb_card_colour_row(PG_FUNCTION_ARGS)
 	int64		owner;
 	bool		has_next;
 	TimestampTz next_due = 0;
-	char		status;
+	SbStatus	status;
 
 	sb_require_arg(fcinfo, 0, "d");
 	sb_require_arg(fcinfo, 1, "at");
@@ -187,9 +190,9 @@ sb_card_colour_row(PG_FUNCTION_ARGS)
 		ReleaseTupleDesc(desc);
 		PG_RETURN_NULL();
 	}
-	status = sb_tuple_code(&tup, desc, sb_cat.deal_att[DEAL_STATUS]);
+	status = sb_tuple_status(&tup, desc, sb_cat.deal_att[DEAL_STATUS]);
 	v = heap_getattr(&tup, sb_cat.deal_att[DEAL_NEXT_DUE], desc, &isnull);
-	has_next = !isnull && status == 'o';
+	has_next = !isnull && status == SB_OPEN;
 	if (has_next)
 		next_due = DatumGetTimestampTz(v);
 	ReleaseTupleDesc(desc);
@@ -220,8 +223,8 @@ sb_card_colour_due(PG_FUNCTION_ARGS)
  * next planned one when green; with the state of each.
  */
 static SbQuery q_planned = {
-	"SELECT id, kind, subject, due_at, all_day FROM salesboard.activity "
-	"WHERE deal_id = $1 AND status = 'planned' ORDER BY due_at, id",
+	"SELECT a.id, a.kind, a.subject, a.due_at, a.all_day FROM salesboard.activity a "
+	"WHERE a.deal_id = $1 AND a.status = 'planned' ORDER BY a.due_at, a.id",
 	1, {INT8OID}, NULL
 };
 
@@ -233,7 +236,7 @@ sb_why_colour(PG_FUNCTION_ARGS)
 	TimestampTz at,
 				tomorrow;
 	pg_tz	   *tz;
-	char		colour;
+	SbColour	colour;
 	uint64		i;
 	Datum		arg[1];
 
@@ -243,10 +246,10 @@ sb_why_colour(PG_FUNCTION_ARGS)
 	sb_catalog();
 	read_deal(PG_GETARG_INT64(0), &d);
 	tz = owner_tz(d.owner_id);
-	colour = sb_colour(d.status == 'o' && d.has_next, d.next_due, tz, at);
+	colour = sb_colour(d.status == SB_OPEN && d.has_next, d.next_due, tz, at);
 	tomorrow = sb_tomorrow_start(tz, at);
 	InitMaterializedSRF(fcinfo, 0);
-	if (d.status != 'o')
+	if (d.status != SB_OPEN)
 		return (Datum) 0;
 
 	SPI_connect();
@@ -262,9 +265,9 @@ sb_why_colour(PG_FUNCTION_ARGS)
 		Datum		values[7];
 		bool		nulls[7] = {0};
 
-		if ((colour == 'r' && due >= at) ||
-			(colour == 'y' && (due < at || due >= tomorrow)) ||
-			(colour == 'g' && i > 0))
+		if ((colour == SB_RED && due >= at) ||
+			(colour == SB_YELLOW && (due < at || due >= tomorrow)) ||
+			(colour == SB_GREEN && i > 0))
 			continue;
 		values[0] = SPI_getbinval(t, td, 1, &isnull);
 		values[1] = SPI_getbinval(t, td, 2, &isnull);

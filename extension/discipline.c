@@ -26,7 +26,13 @@
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
-#include "salesboard.h"
+#include "activities.h"
+#include "calls.h"
+#include "catalog.h"
+#include "deals.h"
+#include "errcodes.h"
+#include "identity.h"
+#include "spi.h"
 
 PG_FUNCTION_INFO_V1(sb_planned_activity_check);
 PG_FUNCTION_INFO_V1(sb_verify);
@@ -38,7 +44,7 @@ PG_FUNCTION_INFO_V1(sb_verify);
 Datum
 sb_planned_activity_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_planned_activity_check", SB_TRIG_AFTER | SB_TRIG_ROW);
 	HeapTuple	row;
 	bool		isnull,
 				found;
@@ -47,9 +53,6 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
 	SbDealRow	deal;
 	TimestampTz due;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		sb_trigger_misuse("sb_planned_activity_check", "as an AFTER ... FOR EACH ROW constraint trigger");
 	sb_catalog();
 
 	if (RelationGetRelid(td->tg_relation) == sb_cat.deal)
@@ -73,7 +76,7 @@ sb_planned_activity_check(PG_FUNCTION_ARGS)
 
 	found = sb_read_deal(deal_id, &deal);
 
-	if (found && deal.status == 'o')
+	if (found && deal.status == SB_OPEN)
 	{
 		if (act_id != 0)
 			ereport(ERROR,

@@ -21,8 +21,15 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/timestamp.h"
 
-#include "salesboard.h"
+#include "calls.h"
+#include "catalog.h"
+#include "config.h"
+#include "errcodes.h"
+#include "identity.h"
+#include "protocol.h"
+#include "rows.h"
 
 PG_FUNCTION_INFO_V1(sb_current_employee_sql);
 PG_FUNCTION_INFO_V1(sb_set_employee_sql);
@@ -48,28 +55,49 @@ static Oid	last_uid = InvalidOid;
 static uint64 last_generation = 0;
 static int64 last_employee = 0;
 
-void
-sb_identity_xact_end(void)
+/* The end of a transaction ends set_employee(). */
+static void
+xact_cb(XactEvent event, void *arg)
 {
-	memset(&acting, 0, sizeof(acting));
-	memset(&acting_before, 0, sizeof(acting_before));
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			memset(&acting, 0, sizeof(acting));
+			memset(&acting_before, 0, sizeof(acting_before));
+			break;
+		default:
+			break;
+	}
 }
 
 /*
  * End of a subtransaction: a rollback of the one that called
  * set_employee() undoes it; a commit hands the choice to the parent.
  */
-void
-sb_identity_subxact_end(bool commit)
+static void
+subxact_cb(SubXactEvent event, SubTransactionId mySubid,
+		   SubTransactionId parentSubid, void *arg)
 {
 	int			level = GetCurrentTransactionNestLevel();
 
-	if (!acting.set || acting.nest_level < level)
+	if ((event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB) ||
+		!acting.set || acting.nest_level < level)
 		return;
-	if (commit)
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
 		acting.nest_level = level - 1;
 	else
 		acting = acting_before;
+}
+
+void
+sb_identity_init(void)
+{
+	RegisterXactCallback(xact_cb, NULL);
+	RegisterSubXactCallback(subxact_cb, NULL);
 }
 
 /* The employee the session acts as, or 0. */
@@ -237,50 +265,49 @@ sb_can_see_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(sb_can_access_owner(PG_GETARG_INT64(0)));
 }
 
-/*
- * BEFORE INSERT OR UPDATE ON department FOR EACH ROW: the department tree
- * stays a tree (a department may not sit below itself).
- */
-PG_FUNCTION_INFO_V1(sb_department_tree_trigger);
+/* ------------------------------------------------------------------
+ * Deal visibility
+ * ------------------------------------------------------------------ */
 
-static SbQuery q_dept_cycle = {
-	"WITH RECURSIVE up(id) AS (SELECT $1::bigint UNION "
-	"SELECT d.parent_id FROM salesboard.department d JOIN up ON d.id = up.id "
-	"WHERE d.parent_id IS NOT NULL) SELECT 1 FROM up WHERE id = $2",
-	2, {INT8OID, INT8OID}, NULL
-};
+/* Unknown and invisible deals get this same error everywhere (SB030). */
+void
+sb_deal_not_found(int64 id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_UNKNOWN_DEAL),
+			 errmsg("deal " INT64_FORMAT " does not exist or is not visible to you", id),
+			 errhint("Pass the id of one of your deals (salesboard.board() or salesboard.deal_list() show them).")));
+}
+
+/* The owner of a deal as the newest data shows it; false when there is none. */
+bool
+sb_deal_owner(int64 id, int64 *owner_id)
+{
+	sb_catalog();
+	return sb_fetch_int8(sb_cat.deal, sb_cat.deal_pkey, id,
+						 sb_cat.deal_att[DEAL_OWNER_ID], owner_id);
+}
+
+/* Does the deal exist, and may the session see it? */
+bool
+sb_deal_visible(int64 id)
+{
+	int64		owner;
+
+	return sb_deal_owner(id, &owner) && sb_can_access_owner(owner);
+}
+
+/* salesboard.can_see_deal(deal_id): row-level security of rows hanging off a deal */
+PG_FUNCTION_INFO_V1(sb_can_see_deal_sql);
 
 Datum
-sb_department_tree_trigger(PG_FUNCTION_ARGS)
+sb_can_see_deal_sql(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	HeapTuple	row;
-	TupleDesc	desc;
-	bool		isnull,
-				pnull;
-	Datum		v[2];
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		sb_trigger_misuse("sb_department_tree_trigger", "BEFORE ... FOR EACH ROW");
-	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-	desc = RelationGetDescr(td->tg_relation);
-	v[0] = heap_getattr(row, 3, desc, &pnull);	/* parent_id */
-	v[1] = heap_getattr(row, 1, desc, &isnull); /* id */
-	if (!pnull && !isnull && TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-	{
-		SPI_connect();
-		sb_exec(&q_dept_cycle, v, NULL, true, 1);
-		if (SPI_processed > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_DEPARTMENT_CYCLE),
-					 errmsg("department " INT64_FORMAT " cannot be placed below department " INT64_FORMAT ", which is below it",
-							DatumGetInt64(v[1]), DatumGetInt64(v[0])),
-					 errdetail("Departments form a tree."),
-					 errhint("Pick a parent outside the department's own subtree.")));
-		SPI_finish();
-	}
-	return PointerGetDatum(row);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	if (sb_is_admin())
+		PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(sb_deal_visible(PG_GETARG_INT64(0)));
 }
 
 /*
@@ -294,20 +321,21 @@ PG_FUNCTION_INFO_V1(sb_deal_reference_trigger);
 Datum
 sb_deal_reference_trigger(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_deal_reference_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_NO_DELETE);
 	HeapTuple	row;
 	TupleDesc	desc;
 	AttrNumber	att;
 	bool		isnull;
 	Datum		v;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
-		sb_trigger_misuse("sb_deal_reference_trigger", "BEFORE INSERT OR UPDATE ... FOR EACH ROW");
 	desc = RelationGetDescr(td->tg_relation);
 	att = SPI_fnumber(desc, "deal_id");
 	if (att <= 0)
-		sb_trigger_misuse("sb_deal_reference_trigger", "on a table with a deal_id column");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_deal_reference_trigger must be fired on a table with a deal_id column"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	v = heap_getattr(row, att, desc, &isnull);
 	if (isnull ||

@@ -40,7 +40,17 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "salesboard.h"
+#include "activities.h"
+#include "calls.h"
+#include "catalog.h"
+#include "config.h"
+#include "deals.h"
+#include "errcodes.h"
+#include "identity.h"
+#include "newdeal.h"
+#include "protocol.h"
+#include "rows.h"
+#include "spi.h"
 
 PG_FUNCTION_INFO_V1(sb_deal_before_row);
 PG_FUNCTION_INFO_V1(sb_deal_after_insert);
@@ -52,31 +62,6 @@ PG_FUNCTION_INFO_V1(sb_reopen_deal);
 PG_FUNCTION_INFO_V1(sb_set_priority);
 
 #define DATT(c) (sb_cat.deal_att[c])
-
-static const char *
-status_word(char status)
-{
-	return status == 'w' ? "won" : status == 'l' ? "lost" : "open";
-}
-
-static const char *
-kind_text(char kind)
-{
-	return kind == 'w' ? "won" : kind == 'l' ? "lost" : "open";
-}
-
-static const SbStage *
-stage_or_error(int64 stage_id)
-{
-	const SbStage *st = sb_stage(stage_id);
-
-	if (st == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_STAGE),
-				 errmsg("stage " INT64_FORMAT " does not exist", stage_id),
-				 errhint("Pass the id of a row of salesboard.stage.")));
-	return st;
-}
 
 /* ------------------------------------------------------------------
  * BEFORE INSERT OR UPDATE ON deal FOR EACH ROW
@@ -124,7 +109,7 @@ deal_before_insert(TriggerData *td)
 	stage_id = DatumGetInt64(dget(t, desc, DEAL_STAGE_ID, &isnull));
 	if (isnull)
 		return t;				/* NOT NULL says it */
-	st = stage_or_error(stage_id);
+	st = sb_stage_or_error(stage_id);
 	v = dget(t, desc, DEAL_PIPELINE_ID, &isnull);
 	pipeline_id = isnull ? 0 : DatumGetInt64(v);
 	if (isnull)
@@ -136,11 +121,11 @@ deal_before_insert(TriggerData *td)
 						stage_id, st->name, st->pipeline_id, pipeline_id),
 				 errhint("Leave pipeline_id out: it follows from the stage.")));
 
-	dedit(&e, DEAL_STATUS, CStringGetTextDatum(kind_text(st->kind)), false);
+	dedit(&e, DEAL_STATUS, CStringGetTextDatum(sb_status_name(st->kind)), false);
 	dedit(&e, DEAL_NEXT_DUE, (Datum) 0, true);
 	dedit(&e, DEAL_NEXT_ACTIVITY_ID, (Datum) 0, true);
 	(void) dget(t, desc, DEAL_LOST_REASON_ID, &isnull);
-	if (st->kind == 'o')
+	if (st->kind == SB_OPEN)
 	{
 		dedit(&e, DEAL_CLOSED_AT, (Datum) 0, true);
 		if (!isnull)
@@ -154,14 +139,14 @@ deal_before_insert(TriggerData *td)
 		if (!sb_may_backdate())
 			ereport(ERROR,
 					(errcode(ERRCODE_SB_STAGE_KIND),
-					 errmsg("a new deal cannot start in the %s stage \"%s\"", kind_text(st->kind), st->name),
+					 errmsg("a new deal cannot start in the %s stage \"%s\"", sb_status_name(st->kind), st->name),
 					 errhint("Create the deal in an open stage, then close it with salesboard.close_deal().")));
-		if (st->kind == 'l' && isnull)
+		if (st->kind == SB_LOST && isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_SB_LOST_REASON),
 					 errmsg("lost deal " INT64_FORMAT " needs a lost reason", id),
 					 errhint("Set lost_reason_id to a row of salesboard.lost_reason.")));
-		if (st->kind == 'w' && !isnull)
+		if (st->kind == SB_WON && !isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_SB_LOST_REASON),
 					 errmsg("won deal " INT64_FORMAT " cannot carry a lost reason", id),
@@ -185,9 +170,9 @@ deal_protocol_update(TriggerData *td, int64 id)
 	HeapTuple	newt = td->tg_newtuple;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
 	bool		isnull;
-	char		old_status = sb_tuple_code(oldt, desc, DATT(DEAL_STATUS));
+	SbStatus	old_status = sb_tuple_status(oldt, desc, DATT(DEAL_STATUS));
 	int64		pipeline_id = DatumGetInt64(dget(oldt, desc, DEAL_PIPELINE_ID, &isnull));
-	const SbStage *st = stage_or_error(DatumGetInt64(dget(newt, desc, DEAL_STAGE_ID, &isnull)));
+	const SbStage *st = sb_stage_or_error(DatumGetInt64(dget(newt, desc, DEAL_STAGE_ID, &isnull)));
 	SbRowEdit	e = {0};
 	bool		ok;
 
@@ -200,14 +185,14 @@ deal_protocol_update(TriggerData *td, int64 id)
 	switch (sb_protocol.op)
 	{
 		case SB_OP_MOVE:
-			ok = old_status == 'o' && st->kind == 'o' &&
+			ok = old_status == SB_OPEN && st->kind == SB_OPEN &&
 				sb_col_changed(oldt, newt, desc, DATT(DEAL_STAGE_ID));
 			break;
 		case SB_OP_CLOSE:
-			ok = old_status == 'o' && st->kind != 'o';
+			ok = old_status == SB_OPEN && st->kind != SB_OPEN;
 			break;
 		case SB_OP_REOPEN:
-			ok = old_status != 'o' && st->kind == 'o';
+			ok = old_status != SB_OPEN && st->kind == SB_OPEN;
 			break;
 		default:
 			ok = !sb_col_changed(oldt, newt, desc, DATT(DEAL_STAGE_ID));
@@ -215,8 +200,8 @@ deal_protocol_update(TriggerData *td, int64 id)
 	}
 	if (!ok)
 		elog(ERROR, "salesboard: deal " INT64_FORMAT " cannot go from %s to %s stage \"%s\" this way",
-			 id, status_word(old_status), kind_text(st->kind), st->name);
-	dedit(&e, DEAL_STATUS, CStringGetTextDatum(kind_text(st->kind)), false);
+			 id, sb_status_name(old_status), sb_status_name(st->kind), st->name);
+	dedit(&e, DEAL_STATUS, CStringGetTextDatum(sb_status_name(st->kind)), false);
 	return sb_edit_apply(&e, newt, desc);
 }
 
@@ -238,7 +223,8 @@ deal_before_update(TriggerData *td)
 	int			i;
 
 	if ((sb_protocol.op == SB_OP_MOVE || sb_protocol.op == SB_OP_CLOSE ||
-		 sb_protocol.op == SB_OP_REOPEN || sb_protocol.op == SB_OP_ACTIVITY) &&
+		 sb_protocol.op == SB_OP_REOPEN || sb_protocol.op == SB_OP_ACTIVITY ||
+		 sb_protocol.op == SB_OP_CREATE) &&
 		sb_protocol.deal_id == id)
 		return deal_protocol_update(td, id);
 
@@ -271,11 +257,8 @@ deal_before_update(TriggerData *td)
 Datum
 sb_deal_before_row(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_deal_before_row", SB_TRIG_BEFORE | SB_TRIG_ROW);
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		sb_trigger_misuse("sb_deal_before_row", "BEFORE ... FOR EACH ROW");
 	sb_catalog();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(deal_before_insert(td));
@@ -298,14 +281,11 @@ static SbQuery q_history_create = {
 Datum
 sb_deal_after_insert(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_deal_after_insert",
+									  SB_TRIG_AFTER | SB_TRIG_STATEMENT | SB_TRIG_NEW_TABLE);
 	Datum		values[1];
 	NameData	role;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
-		sb_trigger_misuse("sb_deal_after_insert",
-							   "AFTER INSERT ... REFERENCING NEW TABLE AS new_deals FOR EACH STATEMENT");
 	sb_catalog();
 	namestrcpy(&role, GetUserNameFromId(sb_caller(), false));
 	values[0] = NameGetDatum(&role);
@@ -338,15 +318,13 @@ static SbQuery q_reanchor_owner = {
 Datum
 sb_reanchor_all_day(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_reanchor_all_day",
+									  SB_TRIG_AFTER | SB_TRIG_ROW | SB_TRIG_UPDATE);
 	TupleDesc	desc;
 	bool		isnull;
 	Datum		values[1];
 	bool		is_deal;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		sb_trigger_misuse("sb_reanchor_all_day", "AFTER UPDATE ... FOR EACH ROW");
 	sb_catalog();
 	desc = RelationGetDescr(td->tg_relation);
 	is_deal = RelationGetRelid(td->tg_relation) == sb_cat.deal;
@@ -433,7 +411,7 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 	if (request_id == NULL)
 		return false;
 	rel = table_open(sb_cat.stage_history, AccessShareLock);
-	idx = index_open(sb_cat.history_request_key, AccessShareLock);
+	idx = index_open(sb_cat.stage_history_request_id_key, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(request_id));
@@ -444,9 +422,9 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 	{
 		bool		isnull;
 
-		h_deal = sb_slot_int8(slot, sb_cat.hist_deal_id, &isnull);
-		h_stage = sb_slot_int8(slot, sb_cat.hist_to_stage_id, &isnull);
-		h_event = TextDatumGetCString(slot_getattr(slot, sb_cat.hist_event, &isnull));
+		h_deal = sb_slot_int8(slot, sb_cat.hist_att[HIST_DEAL_ID], &isnull);
+		h_stage = sb_slot_int8(slot, sb_cat.hist_att[HIST_TO_STAGE_ID], &isnull);
+		h_event = TextDatumGetCString(slot_getattr(slot, sb_cat.hist_att[HIST_EVENT], &isnull));
 	}
 	index_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -491,11 +469,11 @@ require_result(const char *result, int64 deal_id, const char *what)
 static void
 require_open(const SbDealRow *deal, const char *what)
 {
-	if (deal->status != 'o')
+	if (deal->status != SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_DEAL_CLOSED),
 				 errmsg("deal " INT64_FORMAT " \"%s\" is %s and cannot be %s",
-						deal->id, deal->title, status_word(deal->status), what),
+						deal->id, deal->title, sb_status_name(deal->status), what),
 				 errhint("Reopen it first with salesboard.reopen_deal().")));
 }
 
@@ -514,11 +492,11 @@ require_same_pipeline(const SbDealRow *deal, const SbStage *st)
 static void
 require_open_stage(const SbStage *st, int64 deal_id)
 {
-	if (st->kind != 'o')
+	if (st->kind != SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_STAGE_KIND),
 				 errmsg("stage " INT64_FORMAT " \"%s\" is the %s stage; deal " INT64_FORMAT " cannot be moved there",
-						st->id, st->name, kind_text(st->kind), deal_id),
+						st->id, st->name, sb_status_name(st->kind), deal_id),
 				 errhint("Close deals with salesboard.close_deal(deal_id, won, result, ...).")));
 }
 
@@ -563,12 +541,6 @@ check_expected_stage(FunctionCallInfo fcinfo, int argno, const SbDealRow *deal)
 				 errhint("Reload the board and decide again.")));
 }
 
-static pg_uuid_t *
-uuid_arg(FunctionCallInfo fcinfo, int argno)
-{
-	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_UUID_P(argno);
-}
-
 /* ------------------------------------------------------------------
  * move_deal(deal_id, to_stage_id, result, next_due, next_subject,
  *           next_kind, next_all_day, request_id, at)
@@ -609,7 +581,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	pg_uuid_t  *request_id;
 	const SbStage *st;
 	SbDealRow	deal;
-	SbProtocol	saved = sb_protocol;
+	int			step;
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
@@ -626,11 +598,11 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	subject = sb_text_arg(fcinfo, 4);
 	kind = sb_text_arg(fcinfo, 5);
 	all_day = PG_GETARG_BOOL(6);
-	request_id = uuid_arg(fcinfo, 7);
+	request_id = sb_uuid_arg(fcinfo, 7);
 	at = PG_GETARG_TIMESTAMPTZ(8);
 	sb_check_at(at);
 	sb_catalog();
-	st = stage_or_error(to_stage_id);
+	st = sb_stage_or_error(to_stage_id);
 
 	sb_open_deal_for_change(deal_id, &deal);
 	if (request_seen(request_id, deal_id, "move", to_stage_id))
@@ -650,8 +622,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	(void) sb_check_new_activity(&deal, kind, subject, next_due, all_day, NULL, at);
 
 	SPI_connect();
-	sb_protocol_begin(SB_OP_MOVE, deal_id);
-	PG_TRY();
+	step = sb_protocol_begin(SB_OP_MOVE, deal_id);
 	{
 		int64		ids[2] = {0, 0};
 		TimestampTz dues[2] = {0, 0};
@@ -680,11 +651,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 		history_params(&deal, request_id, &role, v + 12, n + 12);
 		exec_change(&q_move, &q_move_req, request_id, v, n);
 	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
+	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -721,7 +688,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	TimestampTz at;
 	SbDealRow	deal;
 	const SbStage *st;
-	SbProtocol	saved = sb_protocol;
+	int			step;
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "won");
@@ -732,7 +699,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	result = sb_text_arg(fcinfo, 2);
 	lost_reason_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
 	has_reason = !PG_ARGISNULL(3);
-	request_id = uuid_arg(fcinfo, 4);
+	request_id = sb_uuid_arg(fcinfo, 4);
 	at = PG_GETARG_TIMESTAMPTZ(5);
 	sb_check_at(at);
 	sb_catalog();
@@ -759,7 +726,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
 				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
 				 errhint("Pass the id of a row of salesboard.lost_reason.")));
-	st = sb_terminal_stage(deal.pipeline_id, won ? 'w' : 'l');
+	st = sb_terminal_stage(deal.pipeline_id, won ? SB_WON : SB_LOST);
 	if (st == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_PIPELINE_TERMINAL),
@@ -767,8 +734,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 				 errhint("Add a stage of kind '%s' to the pipeline.", won ? "won" : "lost")));
 
 	SPI_connect();
-	sb_protocol_begin(SB_OP_CLOSE, deal_id);
-	PG_TRY();
+	step = sb_protocol_begin(SB_OP_CLOSE, deal_id);
 	{
 		int64		cur = 0;
 		TimestampTz cur_due;
@@ -791,11 +757,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 		history_params(&deal, request_id, &role, v + 8, n + 8);
 		exec_change(&q_close, &q_close_req, request_id, v, n);
 	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
+	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -834,7 +796,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	pg_uuid_t  *request_id;
 	const SbStage *st;
 	SbDealRow	deal;
-	SbProtocol	saved = sb_protocol;
+	int			step;
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
@@ -850,17 +812,17 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	kind = sb_text_arg(fcinfo, 4);
 	all_day = PG_GETARG_BOOL(5);
 	reason = sb_text_arg(fcinfo, 6);
-	request_id = uuid_arg(fcinfo, 7);
+	request_id = sb_uuid_arg(fcinfo, 7);
 	at = PG_GETARG_TIMESTAMPTZ(8);
 	sb_check_at(at);
 	sb_catalog();
-	st = stage_or_error(to_stage_id);
+	st = sb_stage_or_error(to_stage_id);
 
 	sb_open_deal_for_change(deal_id, &deal);
 	if (request_seen(request_id, deal_id, "reopen", to_stage_id))
 		PG_RETURN_VOID();
 	at = change_moment(&deal, at);
-	if (deal.status == 'o')
+	if (deal.status == SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_DEAL_NOT_CLOSED),
 				 errmsg("deal " INT64_FORMAT " \"%s\" is open; only won or lost deals can be reopened", deal_id, deal.title),
@@ -871,8 +833,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	(void) sb_check_new_activity(&deal, kind, subject, next_due, all_day, NULL, at);
 
 	SPI_connect();
-	sb_protocol_begin(SB_OP_REOPEN, deal_id);
-	PG_TRY();
+	step = sb_protocol_begin(SB_OP_REOPEN, deal_id);
 	{
 		int64		me = sb_current_employee();
 		Datum		v[15];
@@ -894,11 +855,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 		history_params(&deal, request_id, &role, v + 9, n + 9);
 		exec_change(&q_reopen, &q_reopen_req, request_id, v, n);
 	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
+	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -934,37 +891,10 @@ sb_set_priority(PG_FUNCTION_ARGS)
  *             client_id, service_type_id, amount, currency, tags,
  *             first_kind, first_all_day, at)
  * ------------------------------------------------------------------ */
-static SbQuery q_insert_deal = {
-	"INSERT INTO salesboard.deal (stage_id, owner_id, title, client_id, service_type_id, "
-	"amount, currency, stage_entered_at, created_at, created_by) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id, pipeline_id",
-	9, {INT8OID, INT8OID, TEXTOID, INT8OID, INT8OID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, NULL
-};
-
-static SbQuery q_insert_tags = {
-	"INSERT INTO salesboard.deal_tag (deal_id, tag_id) SELECT $1, pg_catalog.unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-	2, {INT8OID, INT8ARRAYOID}, NULL
-};
-
 Datum
 sb_create_deal(PG_FUNCTION_ARGS)
 {
-	int64		owner_id,
-				stage_id,
-				client_id,
-				service_type_id,
-				deal_id = 0;
-	char	   *title,
-			   *subject,
-			   *kind,
-			   *currency;
-	TimestampTz first_due,
-				at;
-	bool		all_day,
-				has_client,
-				has_service;
-	const SbStage *st;
-	SbProtocol	saved = sb_protocol;
+	SbNewDeal	nd = {0};
 
 	sb_require_arg(fcinfo, 0, "owner_id");
 	sb_require_arg(fcinfo, 1, "stage_id");
@@ -974,135 +904,22 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 10, "first_kind");
 	sb_require_arg(fcinfo, 11, "first_all_day");
 	sb_require_arg(fcinfo, 12, "at");
-	owner_id = PG_GETARG_INT64(0);
-	stage_id = PG_GETARG_INT64(1);
-	title = sb_text_arg(fcinfo, 2);
-	first_due = PG_GETARG_TIMESTAMPTZ(3);
-	subject = sb_text_arg(fcinfo, 4);
-	client_id = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
-	service_type_id = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT64(6);
-	has_client = !PG_ARGISNULL(5);
-	has_service = !PG_ARGISNULL(6);
-	currency = sb_text_arg(fcinfo, 8);
-	kind = sb_text_arg(fcinfo, 10);
-	all_day = PG_GETARG_BOOL(11);
-	at = PG_GETARG_TIMESTAMPTZ(12);
-	sb_check_at(at);
-	sb_catalog();
-
-	if (sb_employee(owner_id) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
-				 errmsg("employee " INT64_FORMAT " does not exist", owner_id),
-				 errhint("Pass the id of a row of salesboard.employee as owner_id.")));
-	if (!sb_can_access_owner(owner_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_ACCESS),
-				 errmsg("you may not create deals for employee " INT64_FORMAT, owner_id),
-				 errdetail("Employees create deals for themselves; department heads also for the people below them."),
-				 errhint("Pass your own employee id (salesboard.current_employee()).")));
-	st = stage_or_error(stage_id);
-	if (st->kind != 'o')
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_STAGE_KIND),
-				 errmsg("a new deal cannot start in the %s stage \"%s\"", kind_text(st->kind), st->name),
-				 errhint("Create the deal in an open stage, then close it with salesboard.close_deal().")));
-	if (sb_blank(title))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_BAD_VALUE),
-				 errmsg("a deal needs a title"),
-				 errhint("Name the deal, e.g. 'Implementation for Acme'.")));
-	if (has_client && !sb_row_exists(sb_cat.client, sb_cat.client_pkey, client_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_CLIENT),
-				 errmsg("client " INT64_FORMAT " does not exist", client_id),
-				 errhint("Pass the id of a row of salesboard.client, or NULL.")));
-	if (has_service &&
-		!sb_row_exists(sb_cat.service_type, sb_cat.service_type_pkey, service_type_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_SERVICE_TYPE),
-				 errmsg("service type " INT64_FORMAT " does not exist", service_type_id),
-				 errhint("Pass the id of a row of salesboard.service_type, or NULL.")));
-	if (!PG_ARGISNULL(7))
-	{
-		if (DatumGetBool(DirectFunctionCall2(numeric_lt, PG_GETARG_DATUM(7),
-											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_BAD_VALUE),
-					 errmsg("the amount of a deal cannot be negative"),
-					 errhint("Pass the expected amount, 0 or more, or NULL.")));
-		if (currency == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_BAD_VALUE),
-					 errmsg("an amount needs a currency"),
-					 errhint("Pass currency as an ISO 4217 code such as 'USD'.")));
-	}
-	if (currency != NULL &&
-		(strlen(currency) != 3 || !isupper((unsigned char) currency[0]) ||
-		 !isupper((unsigned char) currency[1]) || !isupper((unsigned char) currency[2])))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_BAD_VALUE),
-				 errmsg("currency \"%s\" is not an ISO 4217 code", currency),
-				 errhint("Use three capital letters such as 'USD', 'EUR' or 'RUB'.")));
-
-	SPI_connect();
-	PG_TRY();
-	{
-		Datum		v[9];
-		char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-		int64		me = sb_current_employee();
-		bool		isnull;
-		SbDealRow	deal = {0};
-		Datum		tag_ids = (Datum) 0;
-
-		if (!PG_ARGISNULL(9))
-		{
-			int64	   *ids;
-			int			nids = sb_tag_ids(PG_GETARG_ARRAYTYPE_P(9), &ids,
-										  "Use the name of a row of salesboard.tag, or ask an administrator to add it.");
-
-			tag_ids = nids > 0 ? PointerGetDatum(sb_int8_array(ids, NULL, nids)) : (Datum) 0;
-		}
-
-		v[0] = Int64GetDatum(stage_id);
-		v[1] = Int64GetDatum(owner_id);
-		v[2] = CStringGetTextDatum(title);
-		v[3] = Int64GetDatum(client_id);
-		n[3] = has_client ? ' ' : 'n';
-		v[4] = Int64GetDatum(service_type_id);
-		n[4] = has_service ? ' ' : 'n';
-		v[5] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
-		n[5] = PG_ARGISNULL(7) ? 'n' : ' ';
-		v[6] = currency ? CStringGetTextDatum(currency) : (Datum) 0;
-		n[6] = currency ? ' ' : 'n';
-		v[7] = TimestampTzGetDatum(at);
-		v[8] = Int64GetDatum(me);
-		n[8] = me ? ' ' : 'n';
-		sb_protocol_begin(SB_OP_ACTIVITY, 0);
-		if (sb_exec(&q_insert_deal, v, n, false, 0) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "salesboard: inserting a deal returned no row");
-		deal_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		deal.id = deal_id;
-		deal.owner_id = owner_id;
-		deal.pipeline_id = st->pipeline_id;
-		deal.stage_id = stage_id;
-		deal.status = 'o';
-		sb_protocol.deal_id = deal_id;
-
-		if (tag_ids != (Datum) 0)
-		{
-			Datum		tv[2] = {Int64GetDatum(deal_id), tag_ids};
-
-			sb_exec(&q_insert_tags, tv, NULL, false, 0);
-		}
-		(void) sb_insert_activity(&deal, kind, subject, first_due, all_day, NULL, at);
-		sb_refresh_next_due(deal_id);
-	}
-	PG_FINALLY();
-	{
-		sb_protocol = saved;
-	}
-	PG_END_TRY();
-	SPI_finish();
-	PG_RETURN_INT64(deal_id);
+	nd.owner_id = PG_GETARG_INT64(0);
+	nd.stage_id = PG_GETARG_INT64(1);
+	nd.title = sb_text_arg(fcinfo, 2);
+	nd.first_due = PG_GETARG_TIMESTAMPTZ(3);
+	nd.first_subject = sb_text_arg(fcinfo, 4);
+	nd.has_client = !PG_ARGISNULL(5);
+	nd.client_id = nd.has_client ? PG_GETARG_INT64(5) : 0;
+	nd.has_service_type = !PG_ARGISNULL(6);
+	nd.service_type_id = nd.has_service_type ? PG_GETARG_INT64(6) : 0;
+	nd.has_amount = !PG_ARGISNULL(7);
+	nd.amount = nd.has_amount ? PG_GETARG_DATUM(7) : (Datum) 0;
+	nd.currency = sb_text_arg(fcinfo, 8);
+	nd.tags = PG_ARGISNULL(9) ? NULL : PG_GETARG_ARRAYTYPE_P(9);
+	nd.first_kind = sb_text_arg(fcinfo, 10);
+	nd.first_all_day = PG_GETARG_BOOL(11);
+	nd.at = PG_GETARG_TIMESTAMPTZ(12);
+	sb_check_at(nd.at);
+	PG_RETURN_INT64(sb_deal_create(&nd));
 }

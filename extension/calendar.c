@@ -1,5 +1,5 @@
 /*
- * time.c: calendar days in an employee's own time zone.
+ * calendar.c: calendar days in an employee's own time zone (foundation).
  *
  * Owns: validation of IANA time-zone names (salesboard.is_time_zone, the
  * CHECK on employee.time_zone), the local date of a moment, the first
@@ -16,7 +16,8 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "salesboard.h"
+#include "calendar.h"
+#include "errcodes.h"
 #include "tz_names.h"
 
 PG_FUNCTION_INFO_V1(sb_is_time_zone);

@@ -1,0 +1,95 @@
+/*
+ * calls.c: how a C function was called (foundation layer).
+ *
+ * One check for every trigger function (fired where it belongs, or 39P01)
+ * and the argument helpers of the SQL-callable functions. Calls nothing of
+ * salesboard.
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+#include "calls.h"
+
+static char *
+describe(int how)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, (how & SB_TRIG_BEFORE) ? "BEFORE " : "AFTER ");
+	if (how & SB_TRIG_UPDATE)
+		appendStringInfoString(&s, "UPDATE ");
+	else if (how & SB_TRIG_NO_DELETE)
+		appendStringInfoString(&s, "INSERT OR UPDATE ");
+	appendStringInfoString(&s, "...");
+	if (how & SB_TRIG_NEW_TABLE)
+		appendStringInfoString(&s, " REFERENCING NEW TABLE");
+	if (how & SB_TRIG_OLD_TABLE)
+		appendStringInfoString(&s, " REFERENCING OLD TABLE");
+	appendStringInfoString(&s, (how & SB_TRIG_ROW) ? " FOR EACH ROW" : " FOR EACH STATEMENT");
+	return s.data;
+}
+
+TriggerData *
+sb_trigger_call(FunctionCallInfo fcinfo, const char *fname, int how)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	bool		ok = CALLED_AS_TRIGGER(fcinfo);
+
+	if (ok)
+	{
+		TriggerEvent ev = td->tg_event;
+
+		ok = ((how & SB_TRIG_BEFORE) ? TRIGGER_FIRED_BEFORE(ev) : TRIGGER_FIRED_AFTER(ev)) &&
+			((how & SB_TRIG_ROW) ? TRIGGER_FIRED_FOR_ROW(ev) : TRIGGER_FIRED_FOR_STATEMENT(ev)) &&
+			(!(how & SB_TRIG_NEW_TABLE) || td->tg_newtable != NULL) &&
+			(!(how & SB_TRIG_OLD_TABLE) || td->tg_oldtable != NULL) &&
+			(!(how & SB_TRIG_NO_DELETE) || !TRIGGER_FIRED_BY_DELETE(ev)) &&
+			(!(how & SB_TRIG_UPDATE) || TRIGGER_FIRED_BY_UPDATE(ev));
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function %s must be fired %s", fname, describe(how)),
+				 errhint("It is installed by the salesboard extension; do not call it or attach it elsewhere.")));
+	return td;
+}
+
+void
+sb_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name),
+				 errhint("Pass a value for %s.", name)));
+}
+
+/* A text argument as a C string, or NULL. */
+char *
+sb_text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+pg_uuid_t *
+sb_uuid_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_UUID_P(argno);
+}
+
+/* NULL, empty or only white space? */
+bool
+sb_blank(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s; s++)
+		if (!isspace((unsigned char) *s))
+			return false;
+	return true;
+}

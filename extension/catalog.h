@@ -1,0 +1,166 @@
+/*
+ * catalog.h: the extension's relations, indexes, columns and roles, by OID
+ * and attribute number (foundation), and the enums of its status and kind
+ * columns.
+ *
+ * Table-driven: a relation or index is one line of SB_RELATIONS, a column
+ * one line of its table's column list. sb_catalog() resolves them all by
+ * name once per backend; the relcache callback walks the same list and
+ * drops the lot when any of them changes (doc/DEVELOPING.md, "Adding a
+ * relation or a column").
+ */
+#ifndef SB_CATALOG_H
+#define SB_CATALOG_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+
+/* relations and indexes of schema salesboard the C code reads directly */
+#define SB_RELATIONS(X) \
+	X(deal) \
+	X(deal_pkey) \
+	X(deal_board_idx) \
+	X(deal_closed_idx) \
+	X(activity) \
+	X(activity_pkey) \
+	X(activity_planned_idx) \
+	X(stage) \
+	X(employee) \
+	X(department) \
+	X(client) \
+	X(client_pkey) \
+	X(service_type) \
+	X(service_type_pkey) \
+	X(tag) \
+	X(tag_name_key) \
+	X(deal_tag) \
+	X(deal_tag_pkey) \
+	X(stage_history) \
+	X(stage_history_request_id_key) \
+	X(lost_reason) \
+	X(lost_reason_pkey)
+
+/* columns: (enum constant, column name), in any order */
+#define SB_DEAL_COLUMNS(X) \
+	X(DEAL_ID, "id") \
+	X(DEAL_PIPELINE_ID, "pipeline_id") \
+	X(DEAL_STAGE_ID, "stage_id") \
+	X(DEAL_OWNER_ID, "owner_id") \
+	X(DEAL_TITLE, "title") \
+	X(DEAL_CLIENT_ID, "client_id") \
+	X(DEAL_SERVICE_TYPE_ID, "service_type_id") \
+	X(DEAL_AMOUNT, "amount") \
+	X(DEAL_CURRENCY, "currency") \
+	X(DEAL_PRIORITY, "priority") \
+	X(DEAL_STATUS, "status") \
+	X(DEAL_NEXT_DUE, "next_due") \
+	X(DEAL_NEXT_ACTIVITY_ID, "next_activity_id") \
+	X(DEAL_STAGE_ENTERED_AT, "stage_entered_at") \
+	X(DEAL_CREATED_AT, "created_at") \
+	X(DEAL_CREATED_BY, "created_by") \
+	X(DEAL_CLOSED_AT, "closed_at") \
+	X(DEAL_LOST_REASON_ID, "lost_reason_id")
+
+#define SB_ACTIVITY_COLUMNS(X) \
+	X(ACT_ID, "id") \
+	X(ACT_DEAL_ID, "deal_id") \
+	X(ACT_KIND, "kind") \
+	X(ACT_SUBJECT, "subject") \
+	X(ACT_DUE_AT, "due_at") \
+	X(ACT_ALL_DAY, "all_day") \
+	X(ACT_DUE_DATE, "due_date") \
+	X(ACT_ASSIGNEE_ID, "assignee_id") \
+	X(ACT_STATUS, "status") \
+	X(ACT_RESULT, "result") \
+	X(ACT_DONE_AT, "done_at") \
+	X(ACT_CREATED_AT, "created_at") \
+	X(ACT_CREATED_BY, "created_by")
+
+#define SB_HISTORY_COLUMNS(X) \
+	X(HIST_DEAL_ID, "deal_id") \
+	X(HIST_EVENT, "event") \
+	X(HIST_TO_STAGE_ID, "to_stage_id")
+
+#define SB_ENUM_ITEM(e, name) e,
+typedef enum SbDealCol { SB_DEAL_COLUMNS(SB_ENUM_ITEM) DEAL_NCOLS } SbDealCol;
+typedef enum SbActCol { SB_ACTIVITY_COLUMNS(SB_ENUM_ITEM) ACT_NCOLS } SbActCol;
+typedef enum SbHistCol { SB_HISTORY_COLUMNS(SB_ENUM_ITEM) HIST_NCOLS } SbHistCol;
+
+#define SB_REL_FIELD(name) Oid name;
+typedef struct SbCatalog
+{
+	bool		valid;
+	Oid			nsp;
+	Oid			owner;			/* owner of the extension's tables */
+	SB_RELATIONS(SB_REL_FIELD)
+	Oid			role_user,
+				role_admin,
+				role_app;
+	AttrNumber	deal_att[DEAL_NCOLS];
+	AttrNumber	act_att[ACT_NCOLS];
+	AttrNumber	hist_att[HIST_NCOLS];
+} SbCatalog;
+
+extern SbCatalog sb_cat;
+extern void sb_catalog(void);
+extern void sb_catalog_init(void);
+
+/*
+ * The values of the status and kind columns, parsed from their full text
+ * (never from a first letter). The constants keep the letters the code
+ * used before, so that a debugger shows something readable.
+ */
+typedef enum SbStatus			/* deal.status and stage.kind */
+{
+	SB_STATUS_UNKNOWN = 0,
+	SB_OPEN = 'o',
+	SB_WON = 'w',
+	SB_LOST = 'l'
+} SbStatus;
+
+typedef enum SbActStatus		/* activity.status */
+{
+	SB_ACT_UNKNOWN = 0,
+	SB_PLANNED = 'p',
+	SB_DONE = 'd',
+	SB_CANCELLED = 'c'
+} SbActStatus;
+
+typedef struct SbEnumName
+{
+	int			value;
+	const char *name;
+} SbEnumName;
+
+typedef struct SbEnumSet
+{
+	const SbEnumName *names;
+	int			n;
+} SbEnumSet;
+
+extern const SbEnumSet sb_status_set;	/* open, won, lost */
+extern const SbEnumSet sb_act_status_set;	/* planned, done, cancelled */
+
+extern int	sb_enum_from_datum(const SbEnumSet *set, Datum d, bool isnull);
+extern const char *sb_enum_name(const SbEnumSet *set, int value);
+
+static inline SbStatus
+sb_status_from_datum(Datum d, bool isnull)
+{
+	return (SbStatus) sb_enum_from_datum(&sb_status_set, d, isnull);
+}
+
+static inline const char *
+sb_status_name(SbStatus s)
+{
+	return sb_enum_name(&sb_status_set, s);
+}
+
+static inline SbActStatus
+sb_act_status_from_datum(Datum d, bool isnull)
+{
+	return (SbActStatus) sb_enum_from_datum(&sb_act_status_set, d, isnull);
+}
+
+#endif							/* SB_CATALOG_H */

@@ -1,0 +1,566 @@
+/*
+ * config.c: the backend caches of stages, employees and departments
+ * (services layer; config.h says how they are kept fresh).
+ *
+ * Also the department tree's walks: is one employee a head over another,
+ * and everyone in a head's subtree.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "calls.h"
+#include "catalog.h"
+#include "config.h"
+#include "errcodes.h"
+#include "spi.h"
+#include "calendar.h"
+
+PG_FUNCTION_INFO_V1(sb_config_changed_trigger);
+
+typedef struct StageEntry
+{
+	int64		id;
+	SbStage		st;
+} StageEntry;
+
+typedef struct EmployeeEntry
+{
+	int64		id;
+	SbEmployee	emp;
+	char	   *role_name;
+} EmployeeEntry;
+
+typedef struct RoleEntry
+{
+	NameData	role;
+	int64		employee_id;
+} RoleEntry;
+
+typedef struct DeptEntry
+{
+	int64		id;
+	int64		parent_id;
+	int64		head_id;
+	int			nmembers;
+	int			maxmembers;
+	int64	   *members;
+	int			nchildren;
+	int			maxchildren;
+	int64	   *children;
+	uint64		seen;			/* walk stamp of sb_subtree_employees */
+} DeptEntry;
+
+typedef struct ConfigCache
+{
+	MemoryContext cxt;
+	HTAB	   *stages;
+	HTAB	   *employees;
+	HTAB	   *roles;
+	HTAB	   *depts;
+} ConfigCache;
+
+static ConfigCache cache_stage;		/* stages */
+static ConfigCache cache_people;	/* employees, roles, departments */
+static List *retired_cxts = NIL;	/* dropped generations, freed at xact end */
+static Oid	stage_cache_relid = InvalidOid;	/* relations the caches came from */
+static Oid	employee_cache_relid = InvalidOid;
+static Oid	department_cache_relid = InvalidOid;
+static uint64 people_generation = 1;
+
+static void
+retire(ConfigCache *c)
+{
+	if (c == &cache_people)
+		people_generation++;
+	if (c->cxt != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		retired_cxts = lappend(retired_cxts, c->cxt);
+		MemoryContextSwitchTo(old);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/* At the end of a transaction: free the cache generations dropped in it. */
+void
+sb_config_xact_end(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, retired_cxts)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(retired_cxts);
+	retired_cxts = NIL;
+}
+
+/*
+ * The relcache callback: a change to stage, employee or department (DDL,
+ * or the invalidation our statement triggers send after data changes)
+ * drops the cache built from it.
+ */
+static void
+relcache_cb(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid))
+	{
+		retire(&cache_stage);
+		retire(&cache_people);
+		return;
+	}
+	if (relid == stage_cache_relid)
+		retire(&cache_stage);
+	if (relid == employee_cache_relid || relid == department_cache_relid)
+		retire(&cache_people);
+}
+
+void
+sb_config_init(void)
+{
+	CacheRegisterRelcacheCallback(relcache_cb, (Datum) 0);
+}
+
+/* Drop the employee and department cache now (a trigger that just changed them). */
+void
+sb_people_cache_reset(void)
+{
+	retire(&cache_people);
+}
+
+/* Bumped whenever the employee cache is dropped (identity.c caches by it). */
+uint64
+sb_people_generation(void)
+{
+	return people_generation;
+}
+
+static void
+load_stages(void)
+{
+	ConfigCache *c = &cache_stage;
+	HASHCTL		ctl;
+	uint64		i;
+
+	sb_catalog();
+	stage_cache_relid = sb_cat.stage;
+	c->cxt = AllocSetContextCreate(CacheMemoryContext, "salesboard stages",
+								   ALLOCSET_SMALL_SIZES);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(StageEntry);
+	ctl.hcxt = c->cxt;
+
+	SPI_connect();
+	sb_exec_once("SELECT s.id, s.pipeline_id, s.kind, s.position, coalesce(s.rot_days, 0), "
+				 "s.probability::float8, s.name, "
+				 "pg_catalog.row_number() OVER (PARTITION BY s.pipeline_id ORDER BY "
+				 "CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END, s.position, s.id)::int4 "
+				 "FROM salesboard.stage s", true);
+	c->stages = hash_create("salesboard stages", Max(SPI_processed, 16), &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = sb_spi_int8(i, 1, &isnull);
+		StageEntry *e = hash_search(c->stages, &id, HASH_ENTER, NULL);
+		Datum		kind = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull);
+
+		e->st.id = id;
+		e->st.pipeline_id = sb_spi_int8(i, 2, &isnull);
+		e->st.kind = sb_status_from_datum(kind, isnull);
+		e->st.position = sb_spi_int4(i, 4);
+		e->st.rot_days = sb_spi_int4(i, 5);
+		e->st.probability = sb_spi_float8(i, 6);
+		e->st.name = sb_spi_text(i, 7, c->cxt);
+		e->st.column = sb_spi_int4(i, 8);
+	}
+	SPI_finish();
+}
+
+static void
+load_people(void)
+{
+	ConfigCache *c = &cache_people;
+	HASHCTL		ctl;
+	uint64		i;
+
+	sb_catalog();
+	employee_cache_relid = sb_cat.employee;
+	department_cache_relid = sb_cat.department;
+	c->cxt = AllocSetContextCreate(CacheMemoryContext, "salesboard employees",
+								   ALLOCSET_DEFAULT_SIZES);
+	SPI_connect();
+
+	sb_exec_once("SELECT d.id, coalesce(d.parent_id, 0), coalesce(d.head_id, 0) FROM salesboard.department d", true);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(DeptEntry);
+	ctl.hcxt = c->cxt;
+	c->depts = hash_create("salesboard departments", Max(SPI_processed, 16), &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = sb_spi_int8(i, 1, &isnull);
+		DeptEntry  *d = hash_search(c->depts, &id, HASH_ENTER, NULL);
+
+		d->parent_id = sb_spi_int8(i, 2, &isnull);
+		d->head_id = sb_spi_int8(i, 3, &isnull);
+		d->nmembers = d->maxmembers = 0;
+		d->members = NULL;
+		d->nchildren = d->maxchildren = 0;
+		d->children = NULL;
+		d->seen = 0;
+	}
+	/* each department's children, for walking a subtree top-down */
+	{
+		HASH_SEQ_STATUS seq;
+		DeptEntry  *d,
+				   *parent;
+
+		hash_seq_init(&seq, c->depts);
+		while ((d = hash_seq_search(&seq)) != NULL)
+		{
+			if (d->parent_id == 0 ||
+				(parent = hash_search(c->depts, &d->parent_id, HASH_FIND, NULL)) == NULL)
+				continue;
+			if (parent->nchildren == parent->maxchildren)
+			{
+				parent->maxchildren = Max(4, parent->maxchildren * 2);
+				parent->children = parent->children == NULL
+					? MemoryContextAlloc(c->cxt, sizeof(int64) * parent->maxchildren)
+					: repalloc(parent->children, sizeof(int64) * parent->maxchildren);
+			}
+			parent->children[parent->nchildren++] = d->id;
+		}
+	}
+
+	sb_exec_once("SELECT e.id, coalesce(e.department_id, 0), e.time_zone, e.name, e.role_name::text "
+				 "FROM salesboard.employee e ORDER BY e.id", true);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(EmployeeEntry);
+	c->employees = hash_create("salesboard employees", Max(SPI_processed, 16), &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(RoleEntry);
+	c->roles = hash_create("salesboard employee roles", 64, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = sb_spi_int8(i, 1, &isnull);
+		EmployeeEntry *e = hash_search(c->employees, &id, HASH_ENTER, NULL);
+		DeptEntry  *d;
+
+		e->emp.id = id;
+		e->emp.department_id = sb_spi_int8(i, 2, &isnull);
+		e->emp.time_zone = sb_spi_text(i, 3, c->cxt);
+		e->emp.tz = NULL;		/* resolved on first use */
+		e->emp.name = sb_spi_text(i, 4, c->cxt);
+		e->role_name = sb_spi_text(i, 5, c->cxt);
+		if (e->role_name != NULL && strlen(e->role_name) < NAMEDATALEN)
+		{
+			RoleEntry  *r = hash_search(c->roles, e->role_name, HASH_ENTER, NULL);
+
+			r->employee_id = id;
+		}
+		if (e->emp.department_id != 0 &&
+			(d = hash_search(c->depts, &e->emp.department_id, HASH_FIND, NULL)) != NULL)
+		{
+			if (d->nmembers == d->maxmembers)
+			{
+				d->maxmembers = Max(8, d->maxmembers * 2);
+				d->members = d->members == NULL
+					? MemoryContextAlloc(c->cxt, sizeof(int64) * d->maxmembers)
+					: repalloc(d->members, sizeof(int64) * d->maxmembers);
+			}
+			d->members[d->nmembers++] = id;
+		}
+	}
+	SPI_finish();
+}
+
+/* A stage, or NULL when there is none (a miss is an answer: see config.h). */
+const SbStage *
+sb_stage(int64 id)
+{
+	StageEntry *e;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	e = hash_search(cache_stage.stages, &id, HASH_FIND, NULL);
+	return e != NULL ? &e->st : NULL;
+}
+
+const SbStage *
+sb_stage_or_error(int64 id)
+{
+	const SbStage *st = sb_stage(id);
+
+	if (st == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_STAGE),
+				 errmsg("stage " INT64_FORMAT " does not exist", id),
+				 errhint("Pass the id of a row of salesboard.stage.")));
+	return st;
+}
+
+/* The won or lost stage of a pipeline, or NULL. */
+const SbStage *
+sb_terminal_stage(int64 pipeline_id, SbStatus kind)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	const SbStage *found = NULL;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (e->st.pipeline_id == pipeline_id && e->st.kind == kind)
+			found = &e->st;
+	}
+	return found;
+}
+
+static int
+cmp_stage_column(const void *a, const void *b)
+{
+	const SbStage *x = *(const SbStage *const *) a;
+	const SbStage *y = *(const SbStage *const *) b;
+
+	return x->column - y->column;
+}
+
+/* The stages of a pipeline in board-column order; palloc'd array. */
+const SbStage **
+sb_pipeline_stages(int64 pipeline_id, int *n)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	const SbStage **out;
+	int			count = 0;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	out = palloc(sizeof(SbStage *) * (hash_get_num_entries(cache_stage.stages) + 1));
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (e->st.pipeline_id == pipeline_id)
+			out[count++] = &e->st;
+	qsort(out, count, sizeof(SbStage *), cmp_stage_column);
+	*n = count;
+	return out;
+}
+
+/* The pipeline with the smallest id that has stages, or -1. */
+int64
+sb_first_pipeline(void)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	int64		first = -1;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (first == -1 || e->st.pipeline_id < first)
+			first = e->st.pipeline_id;
+	return first;
+}
+
+/* An employee, or NULL when there is none (a miss is an answer). */
+const SbEmployee *
+sb_employee(int64 id)
+{
+	EmployeeEntry *e;
+
+	if (cache_people.employees == NULL)
+		load_people();
+	e = hash_search(cache_people.employees, &id, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
+	if (e->emp.tz == NULL)
+		e->emp.tz = sb_tz_lookup(e->emp.time_zone);
+	return &e->emp;
+}
+
+int64
+sb_employee_by_role(const char *rolname)
+{
+	RoleEntry  *r;
+
+	if (rolname == NULL || strlen(rolname) >= NAMEDATALEN)
+		return 0;
+	if (cache_people.roles == NULL)
+		load_people();
+	r = hash_search(cache_people.roles, rolname, HASH_FIND, NULL);
+	return r != NULL ? r->employee_id : 0;
+}
+
+/* True when employee_id works in a department whose chain of parents includes one headed by head_id. */
+bool
+sb_is_head_over(int64 head_id, int64 employee_id)
+{
+	const SbEmployee *emp = sb_employee(employee_id);
+	int64		dept;
+	int			depth = 0;
+
+	if (emp == NULL)
+		return false;
+	dept = emp->department_id;
+	while (dept != 0 && depth++ < 10000)
+	{
+		DeptEntry  *d = hash_search(cache_people.depts, &dept, HASH_FIND, NULL);
+
+		if (d == NULL)
+			break;
+		if (d->head_id == head_id)
+			return true;
+		dept = d->parent_id;
+	}
+	return false;
+}
+
+/*
+ * Every employee in the departments headed by head_id and all departments
+ * below them, plus head_id itself; palloc'd, sorted by id.
+ */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+int64 *
+sb_subtree_employees(int64 head_id, int *n)
+{
+	static uint64 walk = 0;
+	HASH_SEQ_STATUS seq;
+	DeptEntry  *d;
+	DeptEntry **queue;
+	int			head = 0,
+				tail = 0,
+				i,
+				pos;
+	int64	   *result;
+	int			nresult = 0,
+				maxresult = 16;
+
+	if (cache_people.depts == NULL)
+		load_people();
+	walk++;
+	queue = palloc(sizeof(DeptEntry *) * (hash_get_num_entries(cache_people.depts) + 1));
+
+	/* departments headed by head_id, then breadth-first below them */
+	hash_seq_init(&seq, cache_people.depts);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		if (d->head_id == head_id && d->seen != walk)
+		{
+			d->seen = walk;
+			queue[tail++] = d;
+		}
+	result = palloc(sizeof(int64) * maxresult);
+	result[nresult++] = head_id;
+	while (head < tail)
+	{
+		d = queue[head++];
+		for (pos = 0; pos < d->nmembers; pos++)
+		{
+			if (nresult == maxresult)
+			{
+				maxresult *= 2;
+				result = repalloc(result, sizeof(int64) * maxresult);
+			}
+			result[nresult++] = d->members[pos];
+		}
+		for (i = 0; i < d->nchildren; i++)
+		{
+			DeptEntry  *child = hash_search(cache_people.depts, &d->children[i], HASH_FIND, NULL);
+
+			/* the stamp also stops a cycle loaded with triggers off */
+			if (child != NULL && child->seen != walk)
+			{
+				child->seen = walk;
+				queue[tail++] = child;
+			}
+		}
+	}
+	qsort(result, nresult, sizeof(int64), cmp_int64);
+	/* unique: the head is usually also a member of their department */
+	pos = 0;
+	for (i = 0; i < nresult; i++)
+		if (i == 0 || result[i] != result[pos - 1])
+			result[pos++] = result[i];
+	*n = pos;
+	pfree(queue);
+	return result;
+}
+
+/*
+ * AFTER ... FOR EACH STATEMENT on stage, employee and department: tell
+ * every backend (this one included) to drop its cached copy.
+ */
+Datum
+sb_config_changed_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = sb_trigger_call(fcinfo, "sb_config_changed_trigger", SB_TRIG_AFTER | SB_TRIG_STATEMENT);
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE ON department FOR EACH ROW: the department tree
+ * stays a tree (a department may not sit below itself).
+ */
+PG_FUNCTION_INFO_V1(sb_department_tree_trigger);
+
+static SbQuery q_dept_cycle = {
+	"WITH RECURSIVE up(id) AS (SELECT $1::bigint UNION "
+	"SELECT d.parent_id FROM salesboard.department d JOIN up ON d.id = up.id "
+	"WHERE d.parent_id IS NOT NULL) SELECT 1 FROM up WHERE up.id = $2",
+	2, {INT8OID, INT8OID}, NULL
+};
+
+Datum
+sb_department_tree_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_department_tree_trigger", SB_TRIG_BEFORE | SB_TRIG_ROW);
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull,
+				pnull;
+	Datum		v[2];
+
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	v[0] = heap_getattr(row, 3, desc, &pnull);	/* parent_id */
+	v[1] = heap_getattr(row, 1, desc, &isnull); /* id */
+	if (!pnull && !isnull && TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		SPI_connect();
+		sb_exec(&q_dept_cycle, v, NULL, true, 1);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_DEPARTMENT_CYCLE),
+					 errmsg("department " INT64_FORMAT " cannot be placed below department " INT64_FORMAT ", which is below it",
+							DatumGetInt64(v[1]), DatumGetInt64(v[0])),
+					 errdetail("Departments form a tree."),
+					 errhint("Pick a parent outside the department's own subtree.")));
+		SPI_finish();
+	}
+	return PointerGetDatum(row);
+}

@@ -1,0 +1,63 @@
+/*
+ * config.h: the backend caches of configuration rows (services layer):
+ * stages, employees (with their pg_tz), departments.
+ *
+ * Loaded on first use; the statement triggers on stage, employee and
+ * department send a relcache invalidation, so every backend drops its copy
+ * at its next command boundary (an abort undoes a cache built from
+ * rolled-back rows the same way). A look-up miss is therefore an answer:
+ * the row does not exist as this command sees the data. Entries handed out
+ * stay valid until the end of the transaction.
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include "postgres.h"
+
+#include "pgtime.h"
+
+#include "catalog.h"
+
+/* one stage */
+typedef struct SbStage
+{
+	int64		id;
+	int64		pipeline_id;
+	SbStatus	kind;			/* SB_OPEN, SB_WON, SB_LOST */
+	int32		position;
+	int32		rot_days;		/* 0 when not set */
+	double		probability;
+	int32		column;			/* board column within its pipeline: open
+								 * stages 1..n by position, then Won, Lost */
+	char	   *name;
+} SbStage;
+
+extern const SbStage *sb_stage(int64 id);
+extern const SbStage *sb_stage_or_error(int64 id);
+extern const SbStage *sb_terminal_stage(int64 pipeline_id, SbStatus kind);
+extern const SbStage **sb_pipeline_stages(int64 pipeline_id, int *n);
+extern int64 sb_first_pipeline(void);
+
+/* one employee */
+typedef struct SbEmployee
+{
+	int64		id;
+	int64		department_id;	/* 0 when none */
+	pg_tz	   *tz;
+	char	   *time_zone;
+	char	   *name;
+} SbEmployee;
+
+extern const SbEmployee *sb_employee(int64 id);
+extern int64 sb_employee_by_role(const char *rolname);
+extern bool sb_is_head_over(int64 head_id, int64 employee_id);
+extern int64 *sb_subtree_employees(int64 head_id, int *n);
+
+/* the employee cache's generation: bumped whenever it is dropped */
+extern uint64 sb_people_generation(void);
+extern void sb_people_cache_reset(void);
+
+extern void sb_config_init(void);
+extern void sb_config_xact_end(void);
+
+#endif							/* SB_CONFIG_H */
