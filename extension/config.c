@@ -186,19 +186,28 @@ load_stages(void)
 	SPI_finish();
 }
 
+/* Append v to a growing array in cxt. */
 static void
-load_people(void)
+append_id(MemoryContext cxt, int64 **arr, int *n, int *max, int64 v)
 {
-	ConfigCache *c = &cache_people;
-	HASHCTL		ctl;
-	uint64		i;
+	if (*n == *max)
+	{
+		*max = Max(8, *max * 2);
+		*arr = *arr == NULL ? MemoryContextAlloc(cxt, sizeof(int64) * *max)
+			: repalloc(*arr, sizeof(int64) * *max);
+	}
+	(*arr)[(*n)++] = v;
+}
 
-	sb_catalog();
-	employee_cache_relid = sb_cat.employee;
-	department_cache_relid = sb_cat.department;
-	c->cxt = AllocSetContextCreate(CacheMemoryContext, "salesboard employees",
-								   ALLOCSET_DEFAULT_SIZES);
-	SPI_connect();
+/* Departments, each with its children, for walking a subtree top-down. */
+static void
+load_departments(ConfigCache *c)
+{
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	DeptEntry  *d,
+			   *parent;
+	uint64		i;
 
 	sb_exec_once("SELECT d.id, coalesce(d.parent_id, 0), coalesce(d.head_id, 0) FROM salesboard.department d", true);
 	ctl.keysize = sizeof(int64);
@@ -210,8 +219,8 @@ load_people(void)
 	{
 		bool		isnull;
 		int64		id = sb_spi_int8(i, 1, &isnull);
-		DeptEntry  *d = hash_search(c->depts, &id, HASH_ENTER, NULL);
 
+		d = hash_search(c->depts, &id, HASH_ENTER, NULL);
 		d->parent_id = sb_spi_int8(i, 2, &isnull);
 		d->head_id = sb_spi_int8(i, 3, &isnull);
 		d->nmembers = d->maxmembers = 0;
@@ -220,33 +229,25 @@ load_people(void)
 		d->children = NULL;
 		d->seen = 0;
 	}
-	/* each department's children, for walking a subtree top-down */
-	{
-		HASH_SEQ_STATUS seq;
-		DeptEntry  *d,
-				   *parent;
+	hash_seq_init(&seq, c->depts);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		if (d->parent_id != 0 &&
+			(parent = hash_search(c->depts, &d->parent_id, HASH_FIND, NULL)) != NULL)
+			append_id(c->cxt, &parent->children, &parent->nchildren, &parent->maxchildren, d->id);
+}
 
-		hash_seq_init(&seq, c->depts);
-		while ((d = hash_seq_search(&seq)) != NULL)
-		{
-			if (d->parent_id == 0 ||
-				(parent = hash_search(c->depts, &d->parent_id, HASH_FIND, NULL)) == NULL)
-				continue;
-			if (parent->nchildren == parent->maxchildren)
-			{
-				parent->maxchildren = Max(4, parent->maxchildren * 2);
-				parent->children = parent->children == NULL
-					? MemoryContextAlloc(c->cxt, sizeof(int64) * parent->maxchildren)
-					: repalloc(parent->children, sizeof(int64) * parent->maxchildren);
-			}
-			parent->children[parent->nchildren++] = d->id;
-		}
-	}
+/* Employees, by id and by role name, and as members of their department. */
+static void
+load_employees(ConfigCache *c)
+{
+	HASHCTL		ctl;
+	uint64		i;
 
 	sb_exec_once("SELECT e.id, coalesce(e.department_id, 0), e.time_zone, e.name, e.role_name::text "
 				 "FROM salesboard.employee e ORDER BY e.id", true);
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(EmployeeEntry);
+	ctl.hcxt = c->cxt;
 	c->employees = hash_create("salesboard employees", Max(SPI_processed, 16), &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	ctl.keysize = NAMEDATALEN;
@@ -274,17 +275,23 @@ load_people(void)
 		}
 		if (e->emp.department_id != 0 &&
 			(d = hash_search(c->depts, &e->emp.department_id, HASH_FIND, NULL)) != NULL)
-		{
-			if (d->nmembers == d->maxmembers)
-			{
-				d->maxmembers = Max(8, d->maxmembers * 2);
-				d->members = d->members == NULL
-					? MemoryContextAlloc(c->cxt, sizeof(int64) * d->maxmembers)
-					: repalloc(d->members, sizeof(int64) * d->maxmembers);
-			}
-			d->members[d->nmembers++] = id;
-		}
+			append_id(c->cxt, &d->members, &d->nmembers, &d->maxmembers, id);
 	}
+}
+
+static void
+load_people(void)
+{
+	ConfigCache *c = &cache_people;
+
+	sb_catalog();
+	employee_cache_relid = sb_cat.employee;
+	department_cache_relid = sb_cat.department;
+	c->cxt = AllocSetContextCreate(CacheMemoryContext, "salesboard employees",
+								   ALLOCSET_DEFAULT_SIZES);
+	SPI_connect();
+	load_departments(c);
+	load_employees(c);
 	SPI_finish();
 }
 

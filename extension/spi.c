@@ -93,11 +93,12 @@ kept_plan(SbQuery *q)
 }
 
 /*
- * Execute a kept statement as the extension owner with the pinned
- * search_path; returns the SPI result code. The caller has SPI_connect()ed.
+ * Run a kept statement (q) or a one-off one (sql) as the extension owner
+ * with the pinned search_path; the caller has SPI_connect()ed.
  */
-int
-sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count)
+static int
+run_as_owner(SbQuery *q, const char *sql, Datum *values, const char *nulls,
+			 bool read_only, long count)
 {
 	OwnerScope	scope;
 	volatile int rc = 0;
@@ -105,7 +106,10 @@ sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count
 	owner_scope_enter(&scope);
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(kept_plan(q), values, nulls, read_only, count);
+		if (q != NULL)
+			rc = SPI_execute_plan(kept_plan(q), values, nulls, read_only, count);
+		else
+			rc = SPI_execute(sql, read_only, count);
 	}
 	PG_CATCH();
 	{
@@ -115,37 +119,23 @@ sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count
 	PG_END_TRY();
 	owner_scope_exit(&scope, true);
 	if (rc < 0)
-		elog(ERROR, "salesboard: SPI_execute_plan failed for \"%s\": %s",
-			 q->sql, SPI_result_code_string(rc));
+		elog(ERROR, "salesboard: SPI failed for \"%s\": %s",
+			 q != NULL ? q->sql : sql, SPI_result_code_string(rc));
 	return rc;
 }
 
-/*
- * Run a one-off statement without parameters (cache loads, verify()) the
- * same way; the caller has SPI_connect()ed and reads SPI_tuptable.
- */
+/* A kept statement; returns the SPI result code. */
+int
+sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count)
+{
+	return run_as_owner(q, NULL, values, nulls, read_only, count);
+}
+
+/* A one-off statement without parameters (cache loads, verify()). */
 int
 sb_exec_once(const char *sql, bool read_only)
 {
-	OwnerScope	scope;
-	volatile int rc = 0;
-
-	owner_scope_enter(&scope);
-	PG_TRY();
-	{
-		rc = SPI_execute(sql, read_only, 0);
-	}
-	PG_CATCH();
-	{
-		owner_scope_exit(&scope, false);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	owner_scope_exit(&scope, true);
-	if (rc < 0)
-		elog(ERROR, "salesboard: SPI_execute failed for \"%s\": %s",
-			 sql, SPI_result_code_string(rc));
-	return rc;
+	return run_as_owner(NULL, sql, NULL, NULL, read_only, 0);
 }
 
 int64

@@ -567,17 +567,68 @@ check_expected_stage(FunctionCallInfo fcinfo, int argno, const SbDealRow *deal)
 static SbQuery q_move = {MOVE_SQL(""), 18, MOVE_TYPES, NULL};
 static SbQuery q_move_req = {MOVE_SQL("ON CONFLICT (request_id) DO NOTHING"), 18, MOVE_TYPES, NULL};
 
+/* The next step a move or reopen plans: four arguments from `first` on. */
+typedef struct NextStep
+{
+	TimestampTz due;
+	char	   *subject;
+	char	   *kind;
+	bool		all_day;
+} NextStep;
+
+static void
+next_step_args(FunctionCallInfo fcinfo, int first, NextStep *n)
+{
+	sb_require_arg(fcinfo, first, "next_due");
+	sb_require_arg(fcinfo, first + 1, "next_subject");
+	sb_require_arg(fcinfo, first + 2, "next_kind");
+	sb_require_arg(fcinfo, first + 3, "next_all_day");
+	n->due = PG_GETARG_TIMESTAMPTZ(first);
+	n->subject = sb_text_arg(fcinfo, first + 1);
+	n->kind = sb_text_arg(fcinfo, first + 2);
+	n->all_day = PG_GETARG_BOOL(first + 3);
+}
+
+/* The one statement of a move, on a deal checked and locked. */
+static void
+write_move(const SbDealRow *deal, int64 to_stage_id, const char *result,
+		   const NextStep *next, pg_uuid_t *request_id, TimestampTz at)
+{
+	int64		ids[2] = {0, 0};
+	TimestampTz dues[2] = {0, 0};
+	int			nplanned = sb_next_planned_n(deal->id, 2, ids, dues);
+	int64		me = sb_current_employee();
+	Datum		v[18];
+	char		n[18];
+	NameData	role;
+
+	memset(n, ' ', sizeof(n));
+	v[0] = Int64GetDatum(deal->id);
+	v[1] = Int64GetDatum(to_stage_id);
+	v[2] = CStringGetTextDatum(result);
+	v[3] = TimestampTzGetDatum(at);
+	v[4] = Int64GetDatum(ids[0]);	/* the current activity */
+	n[4] = nplanned > 0 ? ' ' : 'n';
+	v[5] = CStringGetTextDatum(next->kind);
+	v[6] = CStringGetTextDatum(next->subject);
+	v[7] = TimestampTzGetDatum(next->due);
+	v[8] = BoolGetDatum(next->all_day);
+	v[9] = TimestampTzGetDatum(dues[1]);	/* the one after it, if any */
+	v[10] = Int64GetDatum(ids[1]);
+	n[9] = n[10] = nplanned > 1 ? ' ' : 'n';
+	v[11] = Int64GetDatum(me);
+	n[11] = me ? ' ' : 'n';
+	history_params(deal, request_id, &role, v + 12, n + 12);
+	exec_change(&q_move, &q_move_req, request_id, v, n);
+}
+
 Datum
 sb_move_deal(PG_FUNCTION_ARGS)
 {
-	int64		deal_id,
-				to_stage_id;
-	char	   *result,
-			   *subject,
-			   *kind;
-	TimestampTz next_due,
-				at;
-	bool		all_day;
+	int64		to_stage_id;
+	char	   *result;
+	NextStep	next;
+	TimestampTz at;
 	pg_uuid_t  *request_id;
 	const SbStage *st;
 	SbDealRow	deal;
@@ -586,71 +637,35 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
 	sb_require_arg(fcinfo, 2, "result");
-	sb_require_arg(fcinfo, 3, "next_due");
-	sb_require_arg(fcinfo, 4, "next_subject");
-	sb_require_arg(fcinfo, 5, "next_kind");
-	sb_require_arg(fcinfo, 6, "next_all_day");
+	next_step_args(fcinfo, 3, &next);
 	sb_require_arg(fcinfo, 8, "at");
-	deal_id = PG_GETARG_INT64(0);
 	to_stage_id = PG_GETARG_INT64(1);
 	result = sb_text_arg(fcinfo, 2);
-	next_due = PG_GETARG_TIMESTAMPTZ(3);
-	subject = sb_text_arg(fcinfo, 4);
-	kind = sb_text_arg(fcinfo, 5);
-	all_day = PG_GETARG_BOOL(6);
 	request_id = sb_uuid_arg(fcinfo, 7);
 	at = PG_GETARG_TIMESTAMPTZ(8);
 	sb_check_at(at);
 	sb_catalog();
 	st = sb_stage_or_error(to_stage_id);
 
-	sb_open_deal_for_change(deal_id, &deal);
-	if (request_seen(request_id, deal_id, "move", to_stage_id))
+	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
+	if (request_seen(request_id, deal.id, "move", to_stage_id))
 		PG_RETURN_VOID();
 	check_expected_stage(fcinfo, 9, &deal);
 	require_open(&deal, "moved");
 	at = change_moment(&deal, at);
 	require_same_pipeline(&deal, st);
-	require_open_stage(st, deal_id);
+	require_open_stage(st, deal.id);
 	if (st->id == deal.stage_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_SAME_STAGE),
-				 errmsg("deal " INT64_FORMAT " \"%s\" is already in stage \"%s\"", deal_id, deal.title, st->name),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is already in stage \"%s\"", deal.id, deal.title, st->name),
 				 errhint("To record a result and plan the next step without moving, use salesboard.complete_activity() and salesboard.plan_activity().")));
-	require_result(result, deal_id, "moving");
-
-	(void) sb_check_new_activity(&deal, kind, subject, next_due, all_day, NULL, at);
+	require_result(result, deal.id, "moving");
+	(void) sb_check_new_activity(&deal, next.kind, next.subject, next.due, next.all_day, NULL, at);
 
 	SPI_connect();
-	step = sb_protocol_begin(SB_OP_MOVE, deal_id);
-	{
-		int64		ids[2] = {0, 0};
-		TimestampTz dues[2] = {0, 0};
-		int			nplanned = sb_next_planned_n(deal_id, 2, ids, dues);
-		int64		me = sb_current_employee();
-		Datum		v[18];
-		char		n[18];
-		NameData	role;
-
-		memset(n, ' ', sizeof(n));
-		v[0] = Int64GetDatum(deal_id);
-		v[1] = Int64GetDatum(to_stage_id);
-		v[2] = CStringGetTextDatum(result);
-		v[3] = TimestampTzGetDatum(at);
-		v[4] = Int64GetDatum(ids[0]);	/* the current activity */
-		n[4] = nplanned > 0 ? ' ' : 'n';
-		v[5] = CStringGetTextDatum(kind);
-		v[6] = CStringGetTextDatum(subject);
-		v[7] = TimestampTzGetDatum(next_due);
-		v[8] = BoolGetDatum(all_day);
-		v[9] = TimestampTzGetDatum(dues[1]);	/* the one after it, if any */
-		v[10] = Int64GetDatum(ids[1]);
-		n[9] = n[10] = nplanned > 1 ? ' ' : 'n';
-		v[11] = Int64GetDatum(me);
-		n[11] = me ? ' ' : 'n';
-		history_params(&deal, request_id, &role, v + 12, n + 12);
-		exec_change(&q_move, &q_move_req, request_id, v, n);
-	}
+	step = sb_protocol_begin(SB_OP_MOVE, deal.id);
+	write_move(&deal, to_stage_id, result, &next, request_id, at);
 	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -676,13 +691,69 @@ sb_move_deal(PG_FUNCTION_ARGS)
 static SbQuery q_close = {CLOSE_SQL(""), 14, CLOSE_TYPES, NULL};
 static SbQuery q_close_req = {CLOSE_SQL("ON CONFLICT (request_id) DO NOTHING"), 14, CLOSE_TYPES, NULL};
 
+/* won / lost and the lost reason agree, and the pipeline has the stage. */
+static const SbStage *
+close_target(const SbDealRow *deal, bool won, bool has_reason, int64 lost_reason_id)
+{
+	const SbStage *st;
+
+	if (!won && !has_reason)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_LOST_REASON),
+				 errmsg("losing deal " INT64_FORMAT " \"%s\" needs a lost reason", deal->id, deal->title),
+				 errhint("Pass lost_reason_id, a row of salesboard.lost_reason.")));
+	if (won && has_reason)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_LOST_REASON),
+				 errmsg("won deal " INT64_FORMAT " \"%s\" cannot carry a lost reason", deal->id, deal->title),
+				 errhint("Leave lost_reason_id out when won is true.")));
+	if (has_reason && !sb_row_exists(sb_cat.lost_reason, sb_cat.lost_reason_pkey, lost_reason_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
+				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
+				 errhint("Pass the id of a row of salesboard.lost_reason.")));
+	st = sb_terminal_stage(deal->pipeline_id, won ? SB_WON : SB_LOST);
+	if (st == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_PIPELINE_TERMINAL),
+				 errmsg("pipeline " INT64_FORMAT " has no %s stage", deal->pipeline_id, won ? "won" : "lost"),
+				 errhint("Add a stage of kind '%s' to the pipeline.", won ? "won" : "lost")));
+	return st;
+}
+
+/* The one statement of a close, on a deal checked and locked. */
+static void
+write_close(const SbDealRow *deal, const SbStage *st, bool won, const char *result,
+			bool has_reason, int64 lost_reason_id, pg_uuid_t *request_id, TimestampTz at)
+{
+	int64		cur = 0;
+	TimestampTz cur_due;
+	bool		has_cur = sb_next_planned(deal->id, &cur, &cur_due);
+	Datum		v[14];
+	char		n[14];
+	NameData	role;
+
+	memset(n, ' ', sizeof(n));
+	v[0] = Int64GetDatum(deal->id);
+	v[1] = Int64GetDatum(cur);
+	n[1] = has_cur ? ' ' : 'n';
+	v[2] = CStringGetTextDatum(result);
+	v[3] = CStringGetTextDatum(won ? "Cancelled: the deal was won" : "Cancelled: the deal was lost");
+	v[4] = TimestampTzGetDatum(at);
+	v[5] = Int64GetDatum(st->id);
+	v[6] = CStringGetTextDatum(won ? "won" : "lost");
+	v[7] = Int64GetDatum(lost_reason_id);
+	n[7] = has_reason ? ' ' : 'n';
+	history_params(deal, request_id, &role, v + 8, n + 8);
+	exec_change(&q_close, &q_close_req, request_id, v, n);
+}
+
 Datum
 sb_close_deal(PG_FUNCTION_ARGS)
 {
-	int64		deal_id,
-				lost_reason_id;
 	bool		won,
 				has_reason;
+	int64		lost_reason_id;
 	char	   *result;
 	pg_uuid_t  *request_id;
 	TimestampTz at;
@@ -694,69 +765,27 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 1, "won");
 	sb_require_arg(fcinfo, 2, "result");
 	sb_require_arg(fcinfo, 5, "at");
-	deal_id = PG_GETARG_INT64(0);
 	won = PG_GETARG_BOOL(1);
 	result = sb_text_arg(fcinfo, 2);
-	lost_reason_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
 	has_reason = !PG_ARGISNULL(3);
+	lost_reason_id = has_reason ? PG_GETARG_INT64(3) : 0;
 	request_id = sb_uuid_arg(fcinfo, 4);
 	at = PG_GETARG_TIMESTAMPTZ(5);
 	sb_check_at(at);
 	sb_catalog();
 
-	sb_open_deal_for_change(deal_id, &deal);
-	if (request_seen(request_id, deal_id, won ? "won" : "lost", 0))
+	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
+	if (request_seen(request_id, deal.id, won ? "won" : "lost", 0))
 		PG_RETURN_VOID();
 	check_expected_stage(fcinfo, 6, &deal);
 	require_open(&deal, "closed again");
 	at = change_moment(&deal, at);
-	require_result(result, deal_id, won ? "winning" : "losing");
-	if (!won && !has_reason)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_LOST_REASON),
-				 errmsg("losing deal " INT64_FORMAT " \"%s\" needs a lost reason", deal_id, deal.title),
-				 errhint("Pass lost_reason_id, a row of salesboard.lost_reason.")));
-	if (won && has_reason)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_LOST_REASON),
-				 errmsg("won deal " INT64_FORMAT " \"%s\" cannot carry a lost reason", deal_id, deal.title),
-				 errhint("Leave lost_reason_id out when won is true.")));
-	if (has_reason && !sb_row_exists(sb_cat.lost_reason, sb_cat.lost_reason_pkey, lost_reason_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
-				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
-				 errhint("Pass the id of a row of salesboard.lost_reason.")));
-	st = sb_terminal_stage(deal.pipeline_id, won ? SB_WON : SB_LOST);
-	if (st == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_PIPELINE_TERMINAL),
-				 errmsg("pipeline " INT64_FORMAT " has no %s stage", deal.pipeline_id, won ? "won" : "lost"),
-				 errhint("Add a stage of kind '%s' to the pipeline.", won ? "won" : "lost")));
+	require_result(result, deal.id, won ? "winning" : "losing");
+	st = close_target(&deal, won, has_reason, lost_reason_id);
 
 	SPI_connect();
-	step = sb_protocol_begin(SB_OP_CLOSE, deal_id);
-	{
-		int64		cur = 0;
-		TimestampTz cur_due;
-		bool		has_cur = sb_next_planned(deal_id, &cur, &cur_due);
-		Datum		v[14];
-		char		n[14];
-		NameData	role;
-
-		memset(n, ' ', sizeof(n));
-		v[0] = Int64GetDatum(deal_id);
-		v[1] = Int64GetDatum(cur);
-		n[1] = has_cur ? ' ' : 'n';
-		v[2] = CStringGetTextDatum(result);
-		v[3] = CStringGetTextDatum(won ? "Cancelled: the deal was won" : "Cancelled: the deal was lost");
-		v[4] = TimestampTzGetDatum(at);
-		v[5] = Int64GetDatum(st->id);
-		v[6] = CStringGetTextDatum(won ? "won" : "lost");
-		v[7] = Int64GetDatum(lost_reason_id);
-		n[7] = has_reason ? ' ' : 'n';
-		history_params(&deal, request_id, &role, v + 8, n + 8);
-		exec_change(&q_close, &q_close_req, request_id, v, n);
-	}
+	step = sb_protocol_begin(SB_OP_CLOSE, deal.id);
+	write_close(&deal, st, won, result, has_reason, lost_reason_id, request_id, at);
 	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -782,17 +811,39 @@ sb_close_deal(PG_FUNCTION_ARGS)
 static SbQuery q_reopen = {REOPEN_SQL(""), 15, REOPEN_TYPES, NULL};
 static SbQuery q_reopen_req = {REOPEN_SQL("ON CONFLICT (request_id) DO NOTHING"), 15, REOPEN_TYPES, NULL};
 
+/* The one statement of a reopen, on a deal checked and locked. */
+static void
+write_reopen(const SbDealRow *deal, int64 to_stage_id, const NextStep *next,
+			 const char *reason, pg_uuid_t *request_id, TimestampTz at)
+{
+	int64		me = sb_current_employee();
+	Datum		v[15];
+	char		n[15];
+	NameData	role;
+
+	memset(n, ' ', sizeof(n));
+	v[0] = Int64GetDatum(deal->id);
+	v[1] = Int64GetDatum(to_stage_id);
+	v[2] = TimestampTzGetDatum(at);
+	v[3] = CStringGetTextDatum(next->kind);
+	v[4] = CStringGetTextDatum(next->subject);
+	v[5] = TimestampTzGetDatum(next->due);
+	v[6] = BoolGetDatum(next->all_day);
+	v[7] = Int64GetDatum(me);
+	n[7] = me ? ' ' : 'n';
+	v[8] = sb_blank(reason) ? (Datum) 0 : CStringGetTextDatum(reason);
+	n[8] = sb_blank(reason) ? 'n' : ' ';
+	history_params(deal, request_id, &role, v + 9, n + 9);
+	exec_change(&q_reopen, &q_reopen_req, request_id, v, n);
+}
+
 Datum
 sb_reopen_deal(PG_FUNCTION_ARGS)
 {
-	int64		deal_id,
-				to_stage_id;
-	char	   *subject,
-			   *kind,
-			   *reason;
-	TimestampTz next_due,
-				at;
-	bool		all_day;
+	int64		to_stage_id;
+	char	   *reason;
+	NextStep	next;
+	TimestampTz at;
 	pg_uuid_t  *request_id;
 	const SbStage *st;
 	SbDealRow	deal;
@@ -800,17 +851,9 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
-	sb_require_arg(fcinfo, 2, "next_due");
-	sb_require_arg(fcinfo, 3, "next_subject");
-	sb_require_arg(fcinfo, 4, "next_kind");
-	sb_require_arg(fcinfo, 5, "next_all_day");
+	next_step_args(fcinfo, 2, &next);
 	sb_require_arg(fcinfo, 8, "at");
-	deal_id = PG_GETARG_INT64(0);
 	to_stage_id = PG_GETARG_INT64(1);
-	next_due = PG_GETARG_TIMESTAMPTZ(2);
-	subject = sb_text_arg(fcinfo, 3);
-	kind = sb_text_arg(fcinfo, 4);
-	all_day = PG_GETARG_BOOL(5);
 	reason = sb_text_arg(fcinfo, 6);
 	request_id = sb_uuid_arg(fcinfo, 7);
 	at = PG_GETARG_TIMESTAMPTZ(8);
@@ -818,43 +861,22 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	sb_catalog();
 	st = sb_stage_or_error(to_stage_id);
 
-	sb_open_deal_for_change(deal_id, &deal);
-	if (request_seen(request_id, deal_id, "reopen", to_stage_id))
+	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
+	if (request_seen(request_id, deal.id, "reopen", to_stage_id))
 		PG_RETURN_VOID();
 	at = change_moment(&deal, at);
 	if (deal.status == SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_DEAL_NOT_CLOSED),
-				 errmsg("deal " INT64_FORMAT " \"%s\" is open; only won or lost deals can be reopened", deal_id, deal.title),
+				 errmsg("deal " INT64_FORMAT " \"%s\" is open; only won or lost deals can be reopened", deal.id, deal.title),
 				 errhint("Use salesboard.move_deal() to move an open deal.")));
 	require_same_pipeline(&deal, st);
-	require_open_stage(st, deal_id);
-
-	(void) sb_check_new_activity(&deal, kind, subject, next_due, all_day, NULL, at);
+	require_open_stage(st, deal.id);
+	(void) sb_check_new_activity(&deal, next.kind, next.subject, next.due, next.all_day, NULL, at);
 
 	SPI_connect();
-	step = sb_protocol_begin(SB_OP_REOPEN, deal_id);
-	{
-		int64		me = sb_current_employee();
-		Datum		v[15];
-		char		n[15];
-		NameData	role;
-
-		memset(n, ' ', sizeof(n));
-		v[0] = Int64GetDatum(deal_id);
-		v[1] = Int64GetDatum(to_stage_id);
-		v[2] = TimestampTzGetDatum(at);
-		v[3] = CStringGetTextDatum(kind);
-		v[4] = CStringGetTextDatum(subject);
-		v[5] = TimestampTzGetDatum(next_due);
-		v[6] = BoolGetDatum(all_day);
-		v[7] = Int64GetDatum(me);
-		n[7] = me ? ' ' : 'n';
-		v[8] = sb_blank(reason) ? (Datum) 0 : CStringGetTextDatum(reason);
-		n[8] = sb_blank(reason) ? 'n' : ' ';
-		history_params(&deal, request_id, &role, v + 9, n + 9);
-		exec_change(&q_reopen, &q_reopen_req, request_id, v, n);
-	}
+	step = sb_protocol_begin(SB_OP_REOPEN, deal.id);
+	write_reopen(&deal, to_stage_id, &next, reason, request_id, at);
 	sb_protocol_end(step);
 	SPI_finish();
 	PG_RETURN_VOID();
