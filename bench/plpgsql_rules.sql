@@ -2,7 +2,7 @@
  * bench/plpgsql_rules.sql: the benchmark's peer, the move path of
  * salesboard written as a careful engineer would write it in PL/pgSQL.
  *
- * DESIGN.md ("Speed") asks for the extension to cost "far less than the
+ * The project aims for the extension to cost "far less than the
  * same rules written in PL/pgSQL". This file is that PL/pgSQL version, for
  * the move path only, on the SAME tables and indexes, so that a benchmark
  * can run salesboard.move_deal (C) and bench_pl.move_deal side by side:

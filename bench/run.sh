@@ -10,7 +10,6 @@
 # Options: --scale N     deals of the main dataset (default 1000000; the
 #                        board-scaling row compares it with 100k)
 #          --rounds R    rounds per measure (default 5)
-#          --keep DIR    keep the cluster in DIR (reused by a later run)
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,5 +1,5 @@
 /*
- * colour.c: the colour of a card (SPEC 2.5) and why.
+ * colour.c: the colour of a card (doc/reference.md, "The board") and why.
  *
  * A deal's colour follows from its planned activities, judged in its
  * owner's own time zone: red when one is overdue (its due moment is before

@@ -1,5 +1,5 @@
 /*
- * discipline.c: "every open deal always has a planned activity" (SPEC 3.1)
+ * discipline.c: "every open deal always has a planned activity" (doc/reference.md, "Deals and activities")
  * and the audit of every invariant, verify().
  *
  * The invariant cannot hold row by row inside a transaction (a deal is

@@ -1,5 +1,5 @@
 /*
- * identity.c: who the session acts as, and what it may see (SPEC 7).
+ * identity.c: who the session acts as, and what it may see (doc/reference.md, "Identity and access").
  *
  * Owns current_employee() (from the login role through employee.role_name,
  * or, for a pooled application role in salesboard_app, the employee chosen
@@ -138,7 +138,7 @@ sb_may_backdate(void)
 		(OidIsValid(sb_cat.role_app) && has_privs_of_role(GetUserId(), sb_cat.role_app));
 }
 
-/* The visibility rule of SPEC 7.1 for one deal owner. */
+/* The visibility rule (doc/reference.md, "Identity and access") for one deal owner. */
 bool
 sb_can_access_owner(int64 owner_id)
 {

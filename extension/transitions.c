@@ -1,5 +1,5 @@
 /*
- * transitions.c: deals and their stages (SPEC 3.2-3.5).
+ * transitions.c: deals and their stages (doc/reference.md, "Deals and activities").
  *
  * Owns:
  *  - the BEFORE ROW trigger on deal: a new deal takes its pipeline and

@@ -5,6 +5,7 @@
 #   pgtap      pg_prove, test/pgtap/*.sql
 #   tap        prove, test/t/*.pl (PostgreSQL::Test::Cluster, own clusters)
 #   upgrade    test/upgrade/run.sh: every release -> current, and uninstall
+#   static     test/static/run.sh: layers, function size, error codes, symbols
 # prints the diff of every failure, and ends with one line
 # "N passed, N failed" counting the tests of every suite. Exit status is
 # non-zero when anything failed.
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
         *) sb_die "unknown option $1" ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(regress isolation pgtap tap upgrade)
+[ ${#suites[@]} -gt 0 ] || suites=(static regress isolation pgtap tap upgrade)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/salesboard-test.XXXXXX")
 cleanup() { sb_cluster_stop; rm -rf "$work"; sb_stage_cleanup; }
@@ -108,6 +109,13 @@ for suite in "${suites[@]}"; do
             prove -v -I "$pgxs/src/test/perl" -I "$src/test/t" test/t/*.pl) >"$out" 2>&1
         rc=$?; grep -Ev '^[[:space:]]*(ok [0-9]+|#)' "$out"
         count_tap "$out" tap $rc
+        ;;
+    static)
+        echo "== static (test/static/run.sh)"
+        out=$work/static.out
+        bash "$src/test/static/run.sh" "$src" >"$out" 2>&1
+        rc=$?; cat "$out"
+        count_tap "$out" static $rc
         ;;
     upgrade)
         echo "== upgrade (test/upgrade/run.sh)"

@@ -1,5 +1,5 @@
 -- test/pgtap/10_transitions.sql: the working discipline, passing paths
--- (SPEC 3.2-3.5, API "Deals and activities").
+-- (doc/reference.md, "Deals and activities").
 --
 -- Covers: create_deal (deal row, first activity, 'create' history row,
 -- tags, next_due), plan_activity, complete_activity, cancel_activity,

@@ -1,5 +1,5 @@
 -- test/pgtap/11_bad_input.sql: bad input gets a specific SQLSTATE and
--- changes nothing (SPEC 3.1-3.6).
+-- changes nothing (doc/reference.md, "Error codes").
 --
 -- Every bad input is checked with throws_ok(sql, SQLSTATE) and followed by
 -- a check that nothing changed: sbt_state (a temporary view, gone with the

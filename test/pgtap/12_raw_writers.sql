@@ -1,4 +1,4 @@
--- test/pgtap/12_raw_writers.sql: the rules hold for raw SQL too (SPEC 3.1,
+-- test/pgtap/12_raw_writers.sql: the rules hold for raw SQL too (doc/reference.md,
 -- 3.5): the triggers keep history and next_due exact whoever writes.
 --
 -- Covers: a raw INSERT of a deal plus a raw INSERT of its activity in one

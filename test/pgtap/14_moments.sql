@@ -1,4 +1,4 @@
--- test/pgtap/14_moments.sql: history never runs backwards (SPEC 3.5).
+-- test/pgtap/14_moments.sql: history never runs backwards (doc/reference.md, SB026).
 --
 -- A stage change happens at `at`, but never before the deal's previous one:
 --  * with the default at => now() (a transaction that began before another

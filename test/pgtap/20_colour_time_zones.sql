@@ -1,5 +1,5 @@
--- test/pgtap/20_colour_time_zones.sql: card colour (SPEC 2.5) judged in the
--- deal owner's own time zone (DESIGN "Time"), with time pinned through `at`.
+-- test/pgtap/20_colour_time_zones.sql: card colour (doc/reference.md, "The board") judged in the
+-- deal owner's own time zone (doc/reference.md, "Time"), with time pinned through `at`.
 --
 -- Covers:
 --  * red / yellow / green boundaries: a due moment exactly at `at` is not

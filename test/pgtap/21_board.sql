@@ -1,4 +1,4 @@
--- test/pgtap/21_board.sql: the board (SPEC 2.1-2.9, API "Board"): board(),
+-- test/pgtap/21_board.sql: the board (doc/reference.md, "The board"): board(),
 -- deal_list(), board_text(), with time pinned through `at`.
 --
 -- Covers:
@@ -18,7 +18,7 @@
 --    them), combined with each other and with the horizon; unknown tag
 --    (SB020), unknown horizon (SB019), negative closed_days (SB025),
 --    unknown employee (SB033), unknown client / service type ids in the
---    filters (SB035 / SB036, SPEC 3.6);
+--    filters (SB035 / SB036);
 --  * Won / Lost: deals closed in the last closed_days local days (default 7,
 --    the salesboard.closed_days setting; 0 hides them), most recent first,
 --    the window's first local instant included, closings after `at` not;
@@ -277,7 +277,7 @@ SELECT throws_ok($$SELECT * FROM salesboard.board(4, closed_days => -1)$$, 'SB02
                  'board: negative closed_days is an error (SB025)');
 SELECT throws_ok($$SELECT * FROM salesboard.board(99999)$$, 'SB033', NULL,
                  'board: an unknown employee is an error (SB033)');
--- SPEC 3.6: unknown ids get a clear error, as unknown tag names do
+-- unknown ids get a clear error, as unknown tag names do
 SELECT throws_ok($$SELECT * FROM salesboard.board(4, client_id => 99999)$$, 'SB035', NULL,
                  'board: an unknown client_id filter is an error (SB035), not an empty board');
 SELECT throws_ok($$SELECT * FROM salesboard.deal_list(4, service_type_id => 99999)$$, 'SB036', NULL,

@@ -1,4 +1,4 @@
--- test/pgtap/22_access.sql: access (SPEC 7.1, API "Identity"): nobody sees
+-- test/pgtap/22_access.sql: access (doc/reference.md, "Identity and access"): nobody sees
 -- or changes what they must not, through the tables (row-level security)
 -- or through the functions.
 --
@@ -415,7 +415,7 @@ SELECT is((SELECT array_agg(DISTINCT owner_id ORDER BY owner_id) FROM deal), ARR
 RESET ROLE;
 SELECT is((SELECT priority FROM deal WHERE id = :d4), true, 'the flag set by the app acting as 4 is there');
 -- the acting employee belongs to the application role that chose it: another role in the
--- same transaction acts as itself (API "Identity": set_employee is for salesboard_app members)
+-- same transaction acts as itself (set_employee is for salesboard_app members)
 SET ROLE sbt_stranger;
 SELECT is((SELECT count(*) FROM deal), 0::bigint,
           'sbt_stranger, after the app chose an employee in this transaction, still sees no deal');

@@ -1,4 +1,4 @@
--- test/pgtap/23_identity.sql: set_employee() (API "Identity") belongs to the
+-- test/pgtap/23_identity.sql: set_employee() (doc/reference.md, "Identity and access") belongs to the
 -- application role that called it, lasts until the end of the transaction,
 -- survives a released savepoint and is undone by ROLLBACK TO SAVEPOINT.
 -- (The end of the transaction itself is checked by the TAP suite's second
