@@ -7,8 +7,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/rls.h"
 
 #include "calls.h"
 
@@ -55,6 +59,41 @@ sb_trigger_call(FunctionCallInfo fcinfo, const char *fname, int how)
 				 errmsg("function %s must be fired %s", fname, describe(how)),
 				 errhint("It is installed by the salesboard extension; do not call it or attach it elsewhere.")));
 	return td;
+}
+
+bool
+sb_restoring(void)
+{
+	return !row_security && namespace_search_path != NULL &&
+		namespace_search_path[0] == '\0' && superuser();
+}
+
+/*
+ * BEFORE INSERT ... FOR EACH STATEMENT on every table of the extension:
+ * the first load of a restore session switches the session to
+ * session_replication_role = replica, so that the rest of the restore
+ * loads the tables in any order and in parallel (pg_restore -j) without
+ * the foreign keys and rule triggers, which a parallel load of tables that
+ * reference each other cannot satisfy. verify() checks all of it after.
+ */
+PG_FUNCTION_INFO_V1(sb_restore_mode_trigger);
+
+Datum
+sb_restore_mode_trigger(PG_FUNCTION_ARGS)
+{
+	(void) sb_trigger_call(fcinfo, "sb_restore_mode_trigger", SB_TRIG_BEFORE | SB_TRIG_STATEMENT);
+	if (sb_restoring() && SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA)
+		(void) set_config_option("session_replication_role", "replica",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	return PointerGetDatum(NULL);
+}
+
+Datum
+sb_trigger_pass(TriggerData *td)
+{
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		return PointerGetDatum(NULL);
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
 }
 
 void

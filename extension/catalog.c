@@ -30,6 +30,7 @@ typedef struct RelationEntry
 
 #define SB_REL_ENTRY(name) {#name, offsetof(SbCatalog, name)},
 static const RelationEntry relations[] = {SB_RELATIONS(SB_REL_ENTRY)};
+static const RelationEntry later_relations[] = {SB_RELATIONS_LATER(SB_REL_ENTRY) {NULL, 0}};
 
 #define SB_COL_NAME(e, name) name,
 static const char *const deal_cols[] = {SB_DEAL_COLUMNS(SB_COL_NAME)};
@@ -77,6 +78,38 @@ resolve_relations(void)
 					 errhint("The salesboard extension is damaged or not updated; run ALTER EXTENSION salesboard UPDATE, or reinstall it.")));
 		CAT_OID(relations[i].offset) = relid;
 	}
+	for (i = 0; later_relations[i].name != NULL; i++)
+		CAT_OID(later_relations[i].offset) = get_relname_relid(later_relations[i].name, sb_cat.nsp);
+}
+
+/*
+ * A relation of SB_RELATIONS_LATER that this call needs must be there; if
+ * another session's ALTER EXTENSION UPDATE created it since the catalog was
+ * resolved, resolve it again. Returns its OID.
+ */
+Oid
+sb_catalog_require(const char *name)
+{
+	Oid			relid;
+	int			i;
+
+	sb_catalog();
+	for (i = 0; later_relations[i].name != NULL; i++)
+		if (strcmp(later_relations[i].name, name) == 0 &&
+			OidIsValid(CAT_OID(later_relations[i].offset)))
+			return CAT_OID(later_relations[i].offset);
+	relid = get_relname_relid(name, sb_cat.nsp);
+	if (OidIsValid(relid))
+	{
+		sb_cat.valid = false;	/* pick it up with everything else */
+		sb_catalog();
+		return relid;
+	}
+	ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation salesboard.%s does not exist yet", name),
+				 errhint("The salesboard library is newer than the extension in this database: run ALTER EXTENSION salesboard UPDATE.")));
+	return InvalidOid;			/* keep compiler quiet */
 }
 
 static void
@@ -91,6 +124,8 @@ resolve_columns(void)
 		Oid			relid = CAT_OID(cs->rel_offset);
 		AttrNumber *atts = (AttrNumber *) ((char *) &sb_cat + cs->atts_offset);
 
+		if (!OidIsValid(relid))
+			continue;			/* a later relation, not created yet */
 		for (i = 0; i < cs->n; i++)
 		{
 			atts[i] = get_attnum(relid, cs->names[i]);
@@ -148,6 +183,12 @@ relcache_cb(Datum arg, Oid relid)
 	}
 	for (i = 0; i < (int) lengthof(relations); i++)
 		if (CAT_OID(relations[i].offset) == relid)
+		{
+			sb_cat.valid = false;
+			return;
+		}
+	for (i = 0; later_relations[i].name != NULL; i++)
+		if (CAT_OID(later_relations[i].offset) == relid)
 		{
 			sb_cat.valid = false;
 			return;

@@ -3,11 +3,12 @@
  * and attribute number (foundation), and the enums of its status and kind
  * columns.
  *
- * Table-driven: a relation or index is one line of SB_RELATIONS, a column
- * one line of its table's column list. sb_catalog() resolves them all by
- * name once per backend; the relcache callback walks the same list and
- * drops the lot when any of them changes (doc/DEVELOPING.md, "Adding a
- * relation or a column").
+ * Table-driven: a relation or index is one line of SB_RELATIONS (or of
+ * SB_RELATIONS_LATER when an upgrade script creates it), a column one line
+ * of its table's column list. sb_catalog() resolves them all by name once
+ * per backend; the relcache callback walks the same list and drops the lot
+ * when any of them changes (doc/DEVELOPING.md, "A relation or a column the
+ * C code reads").
  */
 #ifndef SB_CATALOG_H
 #define SB_CATALOG_H
@@ -27,6 +28,7 @@
 	X(activity_planned_idx) \
 	X(stage) \
 	X(employee) \
+	X(employee_pkey) \
 	X(department) \
 	X(client) \
 	X(client_pkey) \
@@ -40,6 +42,15 @@
 	X(stage_history_request_id_key) \
 	X(lost_reason) \
 	X(lost_reason_pkey)
+
+/*
+ * Relations an upgrade script creates after 1.0 (one line each, like the
+ * list above). Until ALTER EXTENSION salesboard UPDATE has run they may be
+ * missing: their OID is then InvalidOid, and code that needs one calls
+ * sb_catalog_require("name") first, which resolves the catalog again if
+ * the relation has appeared meanwhile, or says to run the update.
+ */
+#define SB_RELATIONS_LATER(X)
 
 /* columns: (enum constant, column name), in any order */
 #define SB_DEAL_COLUMNS(X) \
@@ -94,6 +105,7 @@ typedef struct SbCatalog
 	Oid			nsp;
 	Oid			owner;			/* owner of the extension's tables */
 	SB_RELATIONS(SB_REL_FIELD)
+	SB_RELATIONS_LATER(SB_REL_FIELD)
 	Oid			role_user,
 				role_admin,
 				role_app;
@@ -105,6 +117,7 @@ typedef struct SbCatalog
 extern SbCatalog sb_cat;
 extern void sb_catalog(void);
 extern void sb_catalog_init(void);
+extern Oid	sb_catalog_require(const char *name);
 
 /*
  * The values of the status and kind columns, parsed from their full text

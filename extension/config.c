@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "errcodes.h"
+#include "rows.h"
 #include "spi.h"
 #include "calendar.h"
 
@@ -552,6 +553,9 @@ sb_department_tree_trigger(PG_FUNCTION_ARGS)
 				pnull;
 	Datum		v[2];
 
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
 	v[0] = heap_getattr(row, 3, desc, &pnull);	/* parent_id */
@@ -570,4 +574,64 @@ sb_department_tree_trigger(PG_FUNCTION_ARGS)
 		SPI_finish();
 	}
 	return PointerGetDatum(row);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE OF head_id ON department FOR EACH ROW: the head
+ * of a department is an employee. (A trigger rather than a foreign key, so
+ * that department and employee do not reference each other in a cycle
+ * that no restore order could satisfy; verify() reports a missing head.)
+ */
+PG_FUNCTION_INFO_V1(sb_department_head_trigger);
+
+Datum
+sb_department_head_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_department_head_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_NO_DELETE);
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		head;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	head = heap_getattr(row, 4, desc, &isnull);	/* head_id */
+	sb_catalog();
+	if (!isnull && !sb_row_exists(sb_cat.employee, sb_cat.employee_pkey, DatumGetInt64(head)))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("employee " INT64_FORMAT " cannot head department " INT64_FORMAT ": there is no such employee",
+						DatumGetInt64(head), DatumGetInt64(heap_getattr(row, 1, desc, &isnull))),
+				 errhint("Set head_id to the id of a row of salesboard.employee, or NULL.")));
+	return PointerGetDatum(row);
+}
+
+/*
+ * AFTER DELETE ON employee FOR EACH ROW: the departments the employee
+ * headed have no head now (what ON DELETE SET NULL did in 1.0).
+ */
+PG_FUNCTION_INFO_V1(sb_employee_deleted_trigger);
+
+static SbQuery q_clear_head = {
+	"UPDATE salesboard.department d SET head_id = NULL WHERE d.head_id = $1",
+	1, {INT8OID}, NULL
+};
+
+Datum
+sb_employee_deleted_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_employee_deleted_trigger", SB_TRIG_AFTER | SB_TRIG_ROW);
+	bool		isnull;
+	Datum		v[1];
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	v[0] = heap_getattr(td->tg_trigtuple, 1, RelationGetDescr(td->tg_relation), &isnull);
+	SPI_connect();
+	sb_exec(&q_clear_head, v, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }

@@ -1,13 +1,14 @@
 /*
  * errcodes.h: salesboard's SQLSTATEs, class SB, in one place.
  *
- * Numbering plan (doc/DEVELOPING.md, "Error codes"):
- *   SB000-SB029  core rules: deals, activities, discipline, board, identity
- *   SB030-SB039  core: unknown or invisible objects
- *   SB040-SB099  core: reserved for later core rules
+ * Numbering plan (doc/DEVELOPING.md, "An error code"):
+ *   SB000-SB099  core: SB000-SB029 rules of deals, activities, discipline,
+ *                board, identity; SB030-SB039 unknown or invisible
+ *                objects; SB040-SB099 later core rules
  *   SB100-SB199  inbound dispatch
  *   SB200-SB299  the sales funnel
  *   SB300-SB399  overdue checks
+ *   SB400-...    the next feature takes the next free hundred
  * A code, once released, keeps its number and meaning. Every code here has
  * a row in doc/reference.md's "Error codes" table and at least one test
  * that expects it; the static suite of `make test` checks both.
@@ -56,6 +57,7 @@
 #define ERRCODE_SB_UNKNOWN_LOST_REASON	SB_ERRCODE('0', '3', '4')	/* SB034 */
 #define ERRCODE_SB_UNKNOWN_CLIENT		SB_ERRCODE('0', '3', '5')	/* SB035 */
 #define ERRCODE_SB_UNKNOWN_SERVICE_TYPE	SB_ERRCODE('0', '3', '6')	/* SB036 */
+#define ERRCODE_SB_UNKNOWN_ROLE			SB_ERRCODE('0', '3', '7')	/* SB037 */
 
 /* inbound dispatch: SB100-SB199 (none yet) */
 /* the sales funnel: SB200-SB299 (none yet) */

@@ -329,6 +329,9 @@ sb_deal_reference_trigger(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		v;
 
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+
 	desc = RelationGetDescr(td->tg_relation);
 	att = SPI_fnumber(desc, "deal_id");
 	if (att <= 0)
@@ -345,5 +348,47 @@ sb_deal_reference_trigger(PG_FUNCTION_ARGS)
 	/* administrators see every deal: the foreign key reports unknown ones */
 	if (!sb_is_admin() && !sb_deal_visible(DatumGetInt64(v)))
 		sb_deal_not_found(DatumGetInt64(v));
+	return PointerGetDatum(row);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE OF role_name ON employee FOR EACH ROW: the login
+ * role an employee acts through exists (a typo is an error, not a silent
+ * "not an employee"). The name is stored, not the role's OID: a renamed
+ * role stops acting as the employee until role_name follows it, and a role
+ * dropped and created again under the same name acts as the employee again
+ * (doc/reference.md, "Identity and access").
+ */
+PG_FUNCTION_INFO_V1(sb_employee_role_trigger);
+
+Datum
+sb_employee_role_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_employee_role_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_NO_DELETE);
+	HeapTuple	row;
+	TupleDesc	desc;
+	AttrNumber	att;
+	bool		isnull;
+	Datum		v;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	att = SPI_fnumber(desc, "role_name");
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function sb_employee_role_trigger must be fired on salesboard.employee"),
+				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
+	v = heap_getattr(row, att, desc, &isnull);
+	if (!isnull && !OidIsValid(get_role_oid(NameStr(*DatumGetName(v)), true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_ROLE),
+				 errmsg("role \"%s\" does not exist", NameStr(*DatumGetName(v))),
+				 errdetail("employee.role_name names the login role that acts as the employee."),
+				 errhint("CREATE ROLE %s LOGIN IN ROLE salesboard_user first, or correct the name.",
+						 quote_identifier(NameStr(*DatumGetName(v))))));
 	return PointerGetDatum(row);
 }

@@ -259,6 +259,9 @@ sb_deal_before_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = sb_trigger_call(fcinfo, "sb_deal_before_row", SB_TRIG_BEFORE | SB_TRIG_ROW);
 
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+
 	sb_catalog();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(deal_before_insert(td));
@@ -285,6 +288,9 @@ sb_deal_after_insert(PG_FUNCTION_ARGS)
 									  SB_TRIG_AFTER | SB_TRIG_STATEMENT | SB_TRIG_NEW_TABLE);
 	Datum		values[1];
 	NameData	role;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
 
 	sb_catalog();
 	namestrcpy(&role, GetUserNameFromId(sb_caller(), false));
@@ -324,6 +330,9 @@ sb_reanchor_all_day(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		values[1];
 	bool		is_deal;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
 
 	sb_catalog();
 	desc = RelationGetDescr(td->tg_relation);

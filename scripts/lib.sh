@@ -3,8 +3,8 @@
 # Sourced, not run. It owns three jobs:
 #   1. packages: install what is missing (root on Debian 12) or say what is
 #      missing (anyone else);
-#   2. the build and install of the extension (system-wide when we may write
-#      there, else a private "staged" copy of the PostgreSQL installation);
+#   2. the build and install of the extension into a private "staged" copy
+#      of the PostgreSQL installation (never into the system's folders);
 #   3. a private throwaway cluster: an unprivileged owner, a fresh temp
 #      folder, a Unix socket only (no TCP), pg_cron preloaded, and a stop
 #      that runs even when something fails.
@@ -46,13 +46,20 @@ sb_ensure_packages() {
     fi
     sb_say "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    # Do not let the package create and start a cluster of its own.
+    # Do not let the package create and start a cluster of its own, and
+    # leave no configuration behind: the switch is removed right after.
+    local conf=/etc/postgresql-common/createcluster.d/salesboard-install.conf made_dir=
+    [ -d /etc/postgresql-common/createcluster.d ] || made_dir=1
     mkdir -p /etc/postgresql-common/createcluster.d
-    [ -f /etc/postgresql-common/createcluster.d/salesboard.conf ] ||
-        echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/salesboard.conf
-    apt-get update -qq >/dev/null || sb_die "apt-get update failed"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-        sb_die "apt-get install ${missing[*]} failed"
+    echo 'create_main_cluster = false' >"$conf"
+    local rc=0
+    apt-get update -qq >/dev/null || rc=1
+    [ $rc -eq 0 ] && { apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=2; }
+    rm -f "$conf"
+    [ -n "$made_dir" ] && rmdir --ignore-fail-on-non-empty -p /etc/postgresql-common/createcluster.d 2>/dev/null
+    [ $rc -eq 1 ] && sb_die "apt-get update failed"
+    [ $rc -eq 2 ] && sb_die "apt-get install ${missing[*]} failed"
+    return 0
 }
 
 sb_pg_config() {
@@ -63,21 +70,14 @@ sb_pg_config() {
     sb_die "pg_config not found"
 }
 
-# Build (warnings are errors) and install. Sets SB_BINDIR, the bin folder of
-# the PostgreSQL that has the extension installed (a staged copy if needed).
+# Build (warnings are errors) and install into a private staged copy of
+# PostgreSQL. Sets SB_BINDIR, the bin folder of that copy.
 sb_build_install() {
     local src=$1 pgc
     pgc=$(sb_pg_config)
     make -s -C "$src" PG_CONFIG="$pgc" COPT='-Wall -Wextra -Wno-unused-parameter -Werror' >/dev/null ||
         sb_die "build failed"
-    local sharedir pkglibdir
-    sharedir=$("$pgc" --sharedir); pkglibdir=$("$pgc" --pkglibdir)
-    if [ -w "$sharedir/extension" ] && [ -w "$pkglibdir" ]; then
-        make -s -C "$src" PG_CONFIG="$pgc" install >/dev/null || sb_die "make install failed"
-        SB_BINDIR=$("$pgc" --bindir)
-    else
-        sb_stage_install "$src" "$pgc"
-    fi
+    sb_stage_install "$src" "$pgc"
     export SB_BINDIR
 }
 
@@ -123,7 +123,7 @@ sb_reexec_unprivileged() {
     tar -C "$src" -cf - . | tar -C "$tmp/src" -xf -
     chown -R "$SB_RUN_USER": "$tmp"
     chmod 700 "$tmp"
-    runuser -u "$SB_RUN_USER" -- env SB_BINDIR="$SB_BINDIR" SB_PREPARED=1 \
+    runuser -u "$SB_RUN_USER" -- env SB_PREPARED=1 \
         TMPDIR="$tmp" HOME="$tmp" bash "$tmp/src/$script" "$@"
     rc=$?
     # results the run wrote into its copy of the tree (e.g. bench/RESULTS.md)
@@ -136,17 +136,21 @@ sb_reexec_unprivileged() {
 }
 
 # Everything up to "ready to start a cluster as an unprivileged user":
-# packages, build, install, and the switch away from root.
+# packages, then (as that user) the build and a private staged install.
+# Root installs only Debian packages: the extension never goes into the
+# system's PostgreSQL folders, so an installed salesboard of any version
+# stays as it was.
 sb_prepare() {
     local src=$1 script=$2; shift 2
     if [ -n "${SB_PREPARED:-}" ]; then
+        sb_build_install "$src"
         return 0
     fi
     sb_ensure_packages
-    sb_build_install "$src"
     if [ "$(id -u)" -eq 0 ]; then
         sb_reexec_unprivileged "$src" "$script" "$@"
     fi
+    sb_build_install "$src"
 }
 
 # Start a private cluster in folder $1 (created if missing): Unix socket in

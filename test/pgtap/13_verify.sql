@@ -16,6 +16,7 @@
 --   stage_of_other_pipeline             pipeline_id not the stage's
 --   history_last_stage_differs          stage_entered_at not the last row's
 --   activity_of_missing_deal            an activity whose deal is gone
+--                                       (and foreign_key_broken for it)
 -- A control deal stays clean. session_replication_role is reset at the end.
 BEGIN;
 \ir fixture.psql
@@ -134,10 +135,10 @@ SELECT ok((SELECT bool_and(detail ~ ('\m' || deal_id || '\M') OR detail ~ ('\m' 
           'every detail names its deal or its activity');
 SELECT is((SELECT array_agg(DISTINCT rule ORDER BY rule) FROM verify()),
           ARRAY['activity_of_missing_deal', 'all_day_due_differs', 'closed_deal_with_planned_activity',
-                'history_chain_broken', 'history_last_stage_differs', 'history_missing_create',
+                'foreign_key_broken', 'history_chain_broken', 'history_last_stage_differs', 'history_missing_create',
                 'next_due_stale', 'open_deal_without_planned_activity', 'stage_of_other_pipeline',
                 'status_differs_from_stage'],
-          'verify() reports exactly the ten broken rules');
+          'verify() reports exactly the ten broken rules, and the foreign key the deleted deal breaks');
 
 -- ------------------------------------------------------------------
 -- a closed deal's next_due must be NULL (CHECK deal_closed_has_no_next),

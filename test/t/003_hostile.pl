@@ -368,8 +368,11 @@ for my $p (@procs)
 		# a window function without arguments cannot be stood in for by an
 		# aggregate: a plain function it is, which answers NULL
 		$body = "SELECT NULL::$type{$ret}{q}" if $p->{kind} eq 'w' && !$is_agg;
+		# an aggregate without arguments (count(*)) is stood in for by an
+		# aggregate over *, which count(*) finds first in a hostile path
+		my $is_agg0 = $p->{kind} eq 'a' && !@in_types;
 		push @fn_specs, {
-			name => $p->{name}, sig => $sig, kind => $is_agg ? 'agg' : 'fn',
+			name => $p->{name}, sig => $sig, kind => $is_agg ? 'agg' : $is_agg0 ? 'agg0' : 'fn',
 			window => $p->{kind} eq 'w', params => join(', ', @params),
 			in_types => [ map { $_->[0] } @in_types ], ret => $rettxt,
 			stype => $type{$ret}{q}, body => $body };
@@ -420,7 +423,14 @@ sub shadow_ddl
 		$n++;
 		my $label = "$f->{kind} $s.$f->{sig}";
 		my $nulls = join(', ', map { "NULL::$type{$_}{q}" } @{ $f->{in_types} });
-		if ($f->{kind} eq 'agg')
+		if ($f->{kind} eq 'agg0')
+		{
+			$ddl .= qq{CREATE FUNCTION "$s"."sf_$n"($f->{stype}) RETURNS $f->{stype} LANGUAGE sql AS \$shadow\$ }
+			  . $spy->($label) . qq{ SELECT \$1 \$shadow\$;\n}
+			  . qq{CREATE AGGREGATE "$s"."$f->{name}"(*) (SFUNC = "$s"."sf_$n", STYPE = $f->{stype}, INITCOND = '0');\n};
+			$canary{$label} = qq{SELECT "$f->{name}"(*) FROM (VALUES (1)) v(x);};
+		}
+		elsif ($f->{kind} eq 'agg')
 		{
 			my $types = join(', ', map { $type{$_}{q} } @{ $f->{in_types} });
 			$ddl .= qq{CREATE FUNCTION "$s"."sf_$n"($f->{stype}, $types) RETURNS $f->{stype} LANGUAGE sql AS \$shadow\$ }
