@@ -3,6 +3,7 @@
 #   make && make install      build and install into the PostgreSQL that
 #                             pg_config names (needs postgresql-server-dev-15)
 #   make demo                 sample company on a private throwaway cluster
+#   make shell                the same, then psql on it until you quit
 #   make test                 every suite on a private throwaway cluster
 #   make bench / bench-quick  benchmarks (bench/README.md)
 #
@@ -44,7 +45,7 @@ salesboard--%.sql: extension/upgrade/%/*.sql
 # every object depends on the headers (PGXS tracks no headers)
 $(OBJS): $(wildcard extension/*.h)
 
-.PHONY: test demo bench bench-quick deps
+.PHONY: test demo shell bench bench-quick deps
 
 deps:
 	@bash scripts/deps.sh
@@ -54,6 +55,9 @@ test:
 
 demo:
 	@bash scripts/demo.sh
+
+shell:
+	@bash scripts/demo.sh --shell
 
 bench:
 	@bash bench/run.sh --scale 1000000

@@ -3,10 +3,15 @@
 # private throwaway cluster (pg_cron preloaded), loads the sample company
 # (scripts/sample_company.sql) and shows what a salesperson and a
 # department head see: stage counts, the next activities, the board as
-# psql draws it, list mode. The cluster is stopped and removed at the end,
-# even on failure.
+# psql draws it, list mode, and the rules at work (a move that records its
+# result and plans the next step, a retried request that changes nothing, a
+# raw stage change refused, a commit refused for a deal left without a
+# planned activity). The cluster is stopped and removed at the end, even on
+# failure.
 #
-# Options: --deals N (default 300), --employees N (default 24).
+# Options: --deals N (default 300), --employees N (default 24),
+#          --shell   load the company, then open psql on it instead of the
+#                    show (`make shell`); quitting psql removes the cluster.
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,10 +20,12 @@ sb_prepare "$src" scripts/demo.sh "$@"
 
 deals=300
 employees=24
+shell=
 while [ $# -gt 0 ]; do
     case $1 in
         --deals) deals=$2; shift 2 ;;
         --employees) employees=$2; shift 2 ;;
+        --shell) shell=1; shift ;;
         *) sb_die "unknown option $1" ;;
     esac
 done
@@ -36,6 +43,15 @@ psql=("$SB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d salesboard)
 echo "== loading the sample company: $deals deals, $employees employees"
 "${psql[@]}" -v deals="$deals" -v employees="$employees" -f "$src/scripts/sample_company.sql" ||
     sb_die "the sample company did not load"
+
+if [ -n "$shell" ]; then
+    echo
+    echo "== psql on the sample company (database salesboard, you are a superuser)."
+    echo "   Try the README's tour; employee 7 is a salesperson, 6 heads his team."
+    echo "   \\q quits and removes the cluster."
+    "$SB_BINDIR/psql" -X -d salesboard -v PROMPT1='salesboard=# '
+    exit 0
+fi
 
 "${psql[@]}" <<'SQL'
 \pset footer off
@@ -96,5 +112,44 @@ SELECT rank, title, stage_name, next_due, colour FROM deal_list(:seller) LIMIT 1
 SQL
 rc=$?
 [ $rc -eq 0 ] || sb_die "the demo queries failed"
+
+# The rules at work, as the salesperson himself (errors are part of the show)
+"${psql[@]}" -c "CREATE ROLE demo_dmitry LOGIN IN ROLE salesboard_user" \
+    -c "UPDATE salesboard.employee SET role_name = 'demo_dmitry' WHERE id = 7" >/dev/null ||
+    sb_die "could not map a login role to employee 7"
+"$SB_BINDIR/psql" -X -q -d salesboard -U demo_dmitry 2>&1 <<'SQL'
+\pset footer off
+SET search_path = salesboard;
+\echo
+\echo == the rules at work, as Dmitry Vinogradov (employee 7) himself
+SELECT id AS deal, stage_id + 1 AS next_stage FROM deal
+ WHERE owner_id = 7 AND status = 'open' AND stage_id BETWEEN 1 AND 4 ORDER BY id LIMIT 1 \gset
+\echo
+\echo -- a move records the result of the current activity and plans the next one, atomically
+SELECT move_deal(:deal, :next_stage, 'Budget confirmed on the call', now() + interval '2 days', 'Send the proposal',
+                 request_id => 'd0d0d0d0-0000-4000-8000-000000000001');
+\echo -- the same request again (a double click, a retry after a timeout) changes nothing
+SELECT move_deal(:deal, :next_stage, 'Budget confirmed on the call', now() + interval '2 days', 'Send the proposal',
+                 request_id => 'd0d0d0d0-0000-4000-8000-000000000001');
+SELECT h.event, f.name AS from_stage, t.name AS to_stage, h.result, a.subject AS next_activity
+  FROM stage_history h LEFT JOIN stage f ON f.id = h.from_stage_id JOIN stage t ON t.id = h.to_stage_id
+  LEFT JOIN activity a ON a.id = h.next_activity_id
+ WHERE h.deal_id = :deal ORDER BY h.id;
+\echo
+\echo -- a raw UPDATE of the stage is refused, whoever sends it
+UPDATE deal SET stage_id = 5 WHERE id = :deal;
+\echo
+\echo -- a deal may not be left without a planned activity: the commit is refused
+BEGIN;
+SELECT complete_activity(next_activity_id, 'Proposal sent') FROM deal WHERE id = :deal;
+COMMIT;
+\echo
+\echo -- planning the next step in the same transaction is what the rule asks
+BEGIN;
+SELECT complete_activity(next_activity_id, 'Proposal sent') FROM deal WHERE id = :deal;
+SELECT plan_activity(:deal, now() + interval '3 days', 'Call about the proposal') AS planned;
+COMMIT;
+SELECT title, card_colour(id) AS colour, next_due FROM deal WHERE id = :deal;
+SQL
 echo
-echo "== done: the cluster is stopped and removed"
+echo "== done: the cluster is stopped and removed (make shell keeps exploring in psql)"
