@@ -64,8 +64,10 @@ sb_trigger_call(FunctionCallInfo fcinfo, const char *fname, int how)
 bool
 sb_restoring(void)
 {
+	/* both the login and the current role: not through a definer function */
 	return !row_security && namespace_search_path != NULL &&
-		namespace_search_path[0] == '\0' && superuser();
+		namespace_search_path[0] == '\0' && superuser() &&
+		superuser_arg(GetSessionUserId());
 }
 
 /*
