@@ -1,9 +1,9 @@
 /*
  * textgrid.c: columns of text for psql drawings (services layer).
  *
- * Widths are display columns (pg_dsplen), so Cyrillic, CJK and combining
- * characters line up; a cut is marked with '~' and never splits a
- * character.
+ * Widths are display columns (pg_dsplen), so Cyrillic, CJK, emoji and
+ * combining characters line up; a cut is marked with '~' and never splits a
+ * character; control characters are shown as visible symbols.
  */
 #include "postgres.h"
 
@@ -35,30 +35,84 @@ sb_grid_add(SbTextGrid *g, int col, const char *line)
 	c->n++;
 }
 
-/* Append s to buf, cut or padded to exactly width display columns. */
+/*
+ * One character of a cell as it is shown: control characters would break
+ * the row (a newline) or the terminal, so a line break shows as U+21B5
+ * "↵", a tab as a space and any other control character as U+FFFD. Sets
+ * *shown and *shown_len to the bytes to print and returns the display
+ * width (wide East Asian characters and emoji take two columns, combining
+ * marks none).
+ */
+static int
+shown_char(const char *p, const char **shown, int *shown_len)
+{
+	unsigned char c = (unsigned char) *p;
+	int			w;
+
+	if (c == '\n' || c == '\r')
+	{
+		*shown = "\xe2\x86\xb5";
+		*shown_len = 3;
+		return 1;
+	}
+	if (c == '\t')
+	{
+		*shown = " ";
+		*shown_len = 1;
+		return 1;
+	}
+	w = pg_dsplen(p);
+	if (c < 0x20 || c == 0x7f || w < 0)
+	{
+		*shown = "\xef\xbf\xbd";
+		*shown_len = 3;
+		return 1;
+	}
+	*shown = p;
+	*shown_len = pg_mblen(p);
+	return w;
+}
+
+/* The display width of s as cells show it. */
+static int
+shown_width(const char *s)
+{
+	int			width = 0;
+	const char *shown;
+	int			len;
+
+	for (; *s; s += pg_mblen(s))
+		width += shown_char(s, &shown, &len);
+	return width;
+}
+
+/*
+ * Append s to buf as exactly width display columns: padded with spaces, or,
+ * when it is wider, cut after whole characters with "~" as its last column
+ * (the result is always valid UTF-8: nothing is cut inside a character).
+ */
 void
 sb_append_cell(StringInfo buf, const char *s, int width)
 {
 	int			used = 0;
-	const char *p = s;
+	int			room = shown_width(s) <= width ? width : width - 1;
+	const char *p;
 
-	while (*p && used < width)
+	for (p = s; *p; p += pg_mblen(p))
 	{
-		int			len = pg_mblen(p);
-		int			w = pg_dsplen(p);
+		const char *shown;
+		int			len;
+		int			w = shown_char(p, &shown, &len);
 
-		if (used + w > width)
+		if (used + w > room)
 			break;
-		appendBinaryStringInfo(buf, p, len);
+		appendBinaryStringInfo(buf, shown, len);
 		used += w;
-		p += len;
 	}
-	if (*p && used > 0)
+	if (*p)
 	{
-		/* mark the cut with '~' in the last column */
-		buf->len -= 1;
-		buf->data[buf->len] = '\0';
 		appendStringInfoChar(buf, '~');
+		used++;
 	}
 	for (; used < width; used++)
 		appendStringInfoChar(buf, ' ');
