@@ -977,13 +977,13 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 4, "all_day");
 	sb_require_arg(fcinfo, 6, "at");
 	deal_id = PG_GETARG_INT64(0);
-	due = PG_GETARG_TIMESTAMPTZ(1);
+	due = sb_moment_arg(fcinfo, 1, "due");
 	subject = sb_text_arg(fcinfo, 2);
 	kind = sb_text_arg(fcinfo, 3);
 	all_day = PG_GETARG_BOOL(4);
 	assignee = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
 	has_assignee = !PG_ARGISNULL(5);
-	at = PG_GETARG_TIMESTAMPTZ(6);
+	at = sb_moment_arg(fcinfo, 6, "at");
 	sb_check_at(at);
 
 	sb_open_deal_for_change(deal_id, &deal);
@@ -1036,7 +1036,7 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 	sb_require_arg(fcinfo, 2, "at");
 	act_id = PG_GETARG_INT64(0);
 	result = sb_text_arg(fcinfo, 1);
-	at = PG_GETARG_TIMESTAMPTZ(2);
+	at = sb_moment_arg(fcinfo, 2, "at");
 	sb_check_at(at);
 	sb_catalog();
 

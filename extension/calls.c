@@ -11,10 +11,12 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/rls.h"
 
 #include "calls.h"
+#include "errcodes.h"
 
 static char *
 describe(int how)
@@ -115,6 +117,27 @@ sb_text_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * A timestamptz argument that must be a real moment: not NULL (22004) and
+ * not -infinity or infinity (SB025): an infinite due moment would keep a
+ * card green for ever, an infinite `at` would freeze a deal.
+ */
+TimestampTz
+sb_moment_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	TimestampTz t;
+
+	sb_require_arg(fcinfo, argno, name);
+	t = PG_GETARG_TIMESTAMPTZ(argno);
+	if (TIMESTAMP_NOT_FINITE(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("%s must be a finite moment, not %s", name,
+						TIMESTAMP_IS_NOBEGIN(t) ? "-infinity" : "infinity"),
+				 errhint("Pass a real moment, such as now() + interval '1 day'.")));
+	return t;
 }
 
 pg_uuid_t *

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "commands/trigger.h"
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "utils/uuid.h"
 
@@ -43,6 +44,7 @@ extern Datum sb_trigger_pass(TriggerData *td);
 
 extern void sb_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern char *sb_text_arg(FunctionCallInfo fcinfo, int argno);
+extern TimestampTz sb_moment_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern pg_uuid_t *sb_uuid_arg(FunctionCallInfo fcinfo, int argno);
 extern bool sb_blank(const char *s);
 

@@ -447,7 +447,7 @@ sb_board_args(FunctionCallInfo fcinfo, SbBoardArgs *a, bool list_mode)
 						  &a->tag_ids, "Filter by the names of rows of salesboard.tag.");
 	a->subordinates = PG_ARGISNULL(base + 6) ? true : PG_GETARG_BOOL(base + 6);
 	sb_require_arg(fcinfo, base + 7, "at");
-	a->at = PG_GETARG_TIMESTAMPTZ(base + 7);
+	a->at = sb_moment_arg(fcinfo, base + 7, "at");
 	if (list_mode)
 		a->closed_days = 0;
 	else

@@ -150,7 +150,7 @@ sb_card_colour_id(PG_FUNCTION_ARGS)
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "at");
-	at = PG_GETARG_TIMESTAMPTZ(1);
+	at = sb_moment_arg(fcinfo, 1, "at");
 	sb_catalog();
 	read_deal(PG_GETARG_INT64(0), &d);
 	PG_RETURN_TEXT_P(cstring_to_text(sb_colour_name(
@@ -197,7 +197,7 @@ sb_card_colour_row(PG_FUNCTION_ARGS)
 		next_due = DatumGetTimestampTz(v);
 	ReleaseTupleDesc(desc);
 	PG_RETURN_TEXT_P(cstring_to_text(sb_colour_name(
-		sb_colour(has_next, next_due, owner_tz(owner), PG_GETARG_TIMESTAMPTZ(1)))));
+		sb_colour(has_next, next_due, owner_tz(owner), sb_moment_arg(fcinfo, 1, "at")))));
 }
 
 /*
@@ -213,8 +213,8 @@ sb_card_colour_due(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 0, "owner_id");
 	sb_require_arg(fcinfo, 2, "at");
 	PG_RETURN_TEXT_P(colour_text(
-		sb_colour(!PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1),
-				  owner_tz(PG_GETARG_INT64(0)), PG_GETARG_TIMESTAMPTZ(2))));
+		sb_colour(!PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : sb_moment_arg(fcinfo, 1, "next_due"),
+				  owner_tz(PG_GETARG_INT64(0)), sb_moment_arg(fcinfo, 2, "at"))));
 }
 
 /*
@@ -242,7 +242,7 @@ sb_why_colour(PG_FUNCTION_ARGS)
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "at");
-	at = PG_GETARG_TIMESTAMPTZ(1);
+	at = sb_moment_arg(fcinfo, 1, "at");
 	sb_catalog();
 	read_deal(PG_GETARG_INT64(0), &d);
 	tz = owner_tz(d.owner_id);

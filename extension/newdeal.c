@@ -85,6 +85,21 @@ check_values(const SbNewDeal *nd)
 				 errhint("Pass the id of a row of salesboard.service_type, or NULL.")));
 	if (nd->has_amount)
 	{
+		if (numeric_is_nan(DatumGetNumeric(nd->amount)) || numeric_is_inf(DatumGetNumeric(nd->amount)))
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_BAD_VALUE),
+					 errmsg("the amount of a deal must be a number, not %s",
+							numeric_is_nan(DatumGetNumeric(nd->amount)) ? "NaN" : "infinity"),
+					 errhint("Pass the expected amount, 0 or more, or NULL.")));
+		if (DatumGetBool(DirectFunctionCall2(numeric_ge, nd->amount,
+											 DirectFunctionCall3(numeric_in, CStringGetDatum("100000000000000"),
+																 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)))))
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_BAD_VALUE),
+					 errmsg("the amount %s is too large for a deal",
+							DatumGetCString(DirectFunctionCall1(numeric_out, nd->amount))),
+					 errdetail("Amounts are kept with 2 decimals and at most 14 digits before the point."),
+					 errhint("Pass an amount below 100000000000000.")));
 		if (DatumGetBool(DirectFunctionCall2(numeric_lt, nd->amount,
 											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
 			ereport(ERROR,

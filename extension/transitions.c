@@ -592,7 +592,7 @@ next_step_args(FunctionCallInfo fcinfo, int first, NextStep *n)
 	sb_require_arg(fcinfo, first + 1, "next_subject");
 	sb_require_arg(fcinfo, first + 2, "next_kind");
 	sb_require_arg(fcinfo, first + 3, "next_all_day");
-	n->due = PG_GETARG_TIMESTAMPTZ(first);
+	n->due = sb_moment_arg(fcinfo, first, "next_due");
 	n->subject = sb_text_arg(fcinfo, first + 1);
 	n->kind = sb_text_arg(fcinfo, first + 2);
 	n->all_day = PG_GETARG_BOOL(first + 3);
@@ -651,7 +651,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	to_stage_id = PG_GETARG_INT64(1);
 	result = sb_text_arg(fcinfo, 2);
 	request_id = sb_uuid_arg(fcinfo, 7);
-	at = PG_GETARG_TIMESTAMPTZ(8);
+	at = sb_moment_arg(fcinfo, 8, "at");
 	sb_check_at(at);
 	sb_catalog();
 	st = sb_stage_or_error(to_stage_id);
@@ -779,7 +779,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	has_reason = !PG_ARGISNULL(3);
 	lost_reason_id = has_reason ? PG_GETARG_INT64(3) : 0;
 	request_id = sb_uuid_arg(fcinfo, 4);
-	at = PG_GETARG_TIMESTAMPTZ(5);
+	at = sb_moment_arg(fcinfo, 5, "at");
 	sb_check_at(at);
 	sb_catalog();
 
@@ -865,7 +865,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	to_stage_id = PG_GETARG_INT64(1);
 	reason = sb_text_arg(fcinfo, 6);
 	request_id = sb_uuid_arg(fcinfo, 7);
-	at = PG_GETARG_TIMESTAMPTZ(8);
+	at = sb_moment_arg(fcinfo, 8, "at");
 	sb_check_at(at);
 	sb_catalog();
 	st = sb_stage_or_error(to_stage_id);
@@ -938,7 +938,7 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	nd.owner_id = PG_GETARG_INT64(0);
 	nd.stage_id = PG_GETARG_INT64(1);
 	nd.title = sb_text_arg(fcinfo, 2);
-	nd.first_due = PG_GETARG_TIMESTAMPTZ(3);
+	nd.first_due = sb_moment_arg(fcinfo, 3, "first_due");
 	nd.first_subject = sb_text_arg(fcinfo, 4);
 	nd.has_client = !PG_ARGISNULL(5);
 	nd.client_id = nd.has_client ? PG_GETARG_INT64(5) : 0;
@@ -950,7 +950,7 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	nd.tags = PG_ARGISNULL(9) ? NULL : PG_GETARG_ARRAYTYPE_P(9);
 	nd.first_kind = sb_text_arg(fcinfo, 10);
 	nd.first_all_day = PG_GETARG_BOOL(11);
-	nd.at = PG_GETARG_TIMESTAMPTZ(12);
+	nd.at = sb_moment_arg(fcinfo, 12, "at");
 	sb_check_at(nd.at);
 	PG_RETURN_INT64(sb_deal_create(&nd));
 }
