@@ -50,7 +50,8 @@
  * sb_catalog_require("name") first, which resolves the catalog again if
  * the relation has appeared meanwhile, or says to run the update.
  */
-#define SB_RELATIONS_LATER(X)
+#define SB_RELATIONS_LATER(X) \
+	X(company)
 
 /* columns: (enum constant, column name), in any order */
 #define SB_DEAL_COLUMNS(X) \

@@ -78,6 +78,12 @@ static Oid	employee_cache_relid = InvalidOid;
 static Oid	department_cache_relid = InvalidOid;
 static uint64 people_generation = 1;
 
+/* company settings, loaded on first use */
+static bool company_loaded = false;
+static Oid	company_cache_relid = InvalidOid;
+static char default_currency[4];
+static bool has_default_currency = false;
+
 static void
 retire(ConfigCache *c)
 {
@@ -117,8 +123,11 @@ relcache_cb(Datum arg, Oid relid)
 	{
 		retire(&cache_stage);
 		retire(&cache_people);
+		company_loaded = false;
 		return;
 	}
+	if (relid == company_cache_relid)
+		company_loaded = false;
 	if (relid == stage_cache_relid)
 		retire(&cache_stage);
 	if (relid == employee_cache_relid || relid == department_cache_relid)
@@ -129,6 +138,33 @@ void
 sb_config_init(void)
 {
 	CacheRegisterRelcacheCallback(relcache_cb, (Datum) 0);
+}
+
+const char *
+sb_default_currency(void)
+{
+	if (!company_loaded)
+	{
+		sb_catalog();
+		has_default_currency = false;
+		company_cache_relid = sb_cat.company;
+		if (OidIsValid(sb_cat.company))
+		{
+			SPI_connect();
+			sb_exec_once("SELECT c.default_currency::text FROM salesboard.company c "
+						 "WHERE c.default_currency IS NOT NULL", true);
+			if (SPI_processed == 1)
+			{
+				char	   *cur = sb_spi_text(0, 1, CurrentMemoryContext);
+
+				strlcpy(default_currency, cur, sizeof(default_currency));
+				has_default_currency = true;
+			}
+			SPI_finish();
+		}
+		company_loaded = true;
+	}
+	return has_default_currency ? default_currency : NULL;
 }
 
 /* Drop the employee and department cache now (a trigger that just changed them). */

@@ -53,6 +53,13 @@ extern int64 sb_employee_by_role(const char *rolname);
 extern bool sb_is_head_over(int64 head_id, int64 employee_id);
 extern int64 *sb_subtree_employees(int64 head_id, int *n);
 
+/*
+ * company.default_currency: the currency of an amount given without one;
+ * NULL when the company never set one (it works in one unnamed currency)
+ * or the database is not updated to 1.1 yet.
+ */
+extern const char *sb_default_currency(void);
+
 /* the employee cache's generation: bumped whenever it is dropped */
 extern uint64 sb_people_generation(void);
 extern void sb_people_cache_reset(void);

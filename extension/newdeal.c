@@ -106,11 +106,6 @@ check_values(const SbNewDeal *nd)
 					(errcode(ERRCODE_SB_BAD_VALUE),
 					 errmsg("the amount of a deal cannot be negative"),
 					 errhint("Pass the expected amount, 0 or more, or NULL.")));
-		if (nd->currency == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_BAD_VALUE),
-					 errmsg("an amount needs a currency"),
-					 errhint("Pass currency as an ISO 4217 code such as 'USD'.")));
 	}
 	if (nd->currency != NULL &&
 		(strlen(nd->currency) != 3 || !isupper((unsigned char) nd->currency[0]) ||
@@ -129,6 +124,9 @@ insert_deal(const SbNewDeal *nd)
 	char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int64		me = sb_current_employee();
 	bool		isnull;
+	/* an amount without a currency is in the company's default currency */
+	const char *currency = nd->currency != NULL ? nd->currency :
+		nd->has_amount ? sb_default_currency() : NULL;
 
 	v[0] = Int64GetDatum(nd->stage_id);
 	v[1] = Int64GetDatum(nd->owner_id);
@@ -139,8 +137,8 @@ insert_deal(const SbNewDeal *nd)
 	n[4] = nd->has_service_type ? ' ' : 'n';
 	v[5] = nd->has_amount ? nd->amount : (Datum) 0;
 	n[5] = nd->has_amount ? ' ' : 'n';
-	v[6] = nd->currency ? CStringGetTextDatum(nd->currency) : (Datum) 0;
-	n[6] = nd->currency ? ' ' : 'n';
+	v[6] = currency ? CStringGetTextDatum(currency) : (Datum) 0;
+	n[6] = currency ? ' ' : 'n';
 	v[7] = TimestampTzGetDatum(nd->at);
 	v[8] = Int64GetDatum(me);
 	n[8] = me ? ' ' : 'n';

@@ -92,6 +92,21 @@ check_now(HeapTuple t, TupleDesc desc, SbDealCol col, const char *name, int64 id
 				 errhint("Leave %s out; only salesboard_admin and salesboard_app members may set it.", name)));
 }
 
+/* An amount without a currency is in the company's default currency. */
+static void
+default_currency(HeapTuple t, TupleDesc desc, SbRowEdit *e)
+{
+	bool		amount_null,
+				currency_null;
+	const char *cur;
+
+	(void) dget(t, desc, DEAL_AMOUNT, &amount_null);
+	(void) dget(t, desc, DEAL_CURRENCY, &currency_null);
+	if (!amount_null && currency_null && (cur = sb_default_currency()) != NULL)
+		dedit(e, DEAL_CURRENCY, DirectFunctionCall3(bpcharin, CStringGetDatum(cur),
+													 ObjectIdGetDatum(InvalidOid), Int32GetDatum(7)), false);
+}
+
 static HeapTuple
 deal_before_insert(TriggerData *td)
 {
@@ -158,6 +173,7 @@ deal_before_insert(TriggerData *td)
 	check_now(t, desc, DEAL_STAGE_ENTERED_AT, "stage_entered_at", id);
 	check_now(t, desc, DEAL_CLOSED_AT, "closed_at", id);
 	sb_check_provenance(t, desc, DATT(DEAL_CREATED_AT), DATT(DEAL_CREATED_BY), "deal", id, &e);
+	default_currency(t, desc, &e);
 
 	return sb_edit_apply(&e, t, desc);
 }

@@ -409,9 +409,9 @@ SELECT throws_ok($$SELECT salesboard.create_deal(4, 11, 'T', '2026-03-12 10:00+0
                  'SB025', NULL, 'create_deal with a negative amount: SB025');
 SELECT set_eq('TABLE sbt_state', 'TABLE sbt_before', 'negative amount: nothing changed');
 :resnap
-SELECT throws_ok($$SELECT salesboard.create_deal(4, 11, 'T', '2026-03-12 10:00+00', 'S', amount => 100, at => '2026-03-10 09:00+00')$$,
-                 'SB025', NULL, 'create_deal with an amount but no currency: SB025');
-SELECT set_eq('TABLE sbt_state', 'TABLE sbt_before', 'amount without currency: nothing changed');
+SELECT throws_ok($$SELECT salesboard.create_deal(4, 11, 'T', '2026-03-12 10:00+00', 'S', amount => 'NaN', currency => 'USD', at => '2026-03-10 09:00+00')$$,
+                 'SB025', NULL, 'create_deal with a NaN amount: SB025');
+SELECT set_eq('TABLE sbt_state', 'TABLE sbt_before', 'NaN amount: nothing changed');
 :resnap
 SELECT throws_ok($$SELECT salesboard.create_deal(4, 11, 'T', '2026-03-12 10:00+00', 'S', amount => 100, currency => 'usd', at => '2026-03-10 09:00+00')$$,
                  'SB025', NULL, 'create_deal with currency ''usd'': SB025');

@@ -37,3 +37,30 @@ COMMENT ON CONSTRAINT inbound_moments_finite ON salesboard.inbound IS 'Receiving
 COMMENT ON CONSTRAINT alert_moments_finite ON salesboard.alert IS 'Alert moments are finite';
 COMMENT ON CONSTRAINT deal_amount_is_number ON salesboard.deal IS 'An amount is a number, not NaN';
 COMMENT ON CONSTRAINT stage_history_amount_is_number ON salesboard.stage_history IS 'An amount is a number, not NaN';
+
+/* The company: one row of company-wide settings, dumped with the data. */
+CREATE TABLE salesboard.company (
+    id                boolean PRIMARY KEY DEFAULT true CHECK (id),
+    default_currency  char(3) CHECK (default_currency ~ '^[A-Z]{3}$')
+);
+SELECT pg_catalog.pg_extension_config_dump('salesboard.company', '');
+GRANT SELECT ON salesboard.company TO salesboard_user, salesboard_backup;
+GRANT INSERT, UPDATE, DELETE, TRUNCATE ON salesboard.company TO salesboard_admin;
+CREATE TRIGGER company_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesboard.company
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.config_changed_trigger();
+CREATE TRIGGER restore_mode BEFORE INSERT ON salesboard.company
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.restore_mode_trigger();
+COMMENT ON TABLE salesboard.company IS 'Company-wide settings: at most one row (id is always true)';
+COMMENT ON COLUMN salesboard.company.id IS 'Always true: the table holds one row';
+COMMENT ON COLUMN salesboard.company.default_currency IS
+    'ISO 4217 code of an amount given without a currency; NULL: the company works in one unnamed currency';
+COMMENT ON TRIGGER company_changed ON salesboard.company IS 'Sessions reload their cached company settings';
+COMMENT ON TRIGGER restore_mode ON salesboard.company IS
+    'A restore session loads without rule triggers and foreign keys; verify() checks after';
+
+/* An amount without a currency is in the company's default currency (set
+ * by create_deal and the deal trigger), or in its one unnamed currency. */
+ALTER TABLE salesboard.deal DROP CONSTRAINT deal_amount_has_currency;
+COMMENT ON COLUMN salesboard.deal.currency IS
+    'ISO 4217 code; an amount without one takes company.default_currency; NULL with an amount: the company''s one unnamed currency';
