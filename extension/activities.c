@@ -51,6 +51,7 @@
 #include "protocol.h"
 #include "rows.h"
 #include "spi.h"
+#include "texts.h"
 
 PG_FUNCTION_INFO_V1(sb_activity_before_row);
 PG_FUNCTION_INFO_V1(sb_activity_after_insert);
@@ -896,6 +897,7 @@ sb_check_new_activity(const SbDealRow *deal, const char *kind, const char *subje
 				(errcode(ERRCODE_SB_BAD_VALUE),
 				 errmsg("the activity planned on deal " INT64_FORMAT " needs a subject", deal->id),
 				 errhint("Say what is to be done, e.g. 'Call to agree the proposal'.")));
+	sb_check_length("subject", subject, SB_TITLE_MAX);
 	if (assignee_id != NULL && sb_employee(*assignee_id) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
@@ -1060,6 +1062,7 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 				 errmsg("activity " INT64_FORMAT " of deal " INT64_FORMAT " needs a %s", act_id, deal_id,
 						done ? "result" : "reason for cancelling"),
 				 errhint("Write what came of it, e.g. 'Client asked for a proposal by Friday'.")));
+	sb_check_length(done ? "result" : "reason", result, SB_RESULT_MAX);
 
 	SPI_connect();
 	step = sb_protocol_begin(SB_OP_ACTIVITY, deal_id);

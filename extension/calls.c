@@ -146,14 +146,3 @@ sb_uuid_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_UUID_P(argno);
 }
 
-/* NULL, empty or only white space? */
-bool
-sb_blank(const char *s)
-{
-	if (s == NULL)
-		return true;
-	for (; *s; s++)
-		if (!isspace((unsigned char) *s))
-			return false;
-	return true;
-}

@@ -46,6 +46,5 @@ extern void sb_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 extern char *sb_text_arg(FunctionCallInfo fcinfo, int argno);
 extern TimestampTz sb_moment_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern pg_uuid_t *sb_uuid_arg(FunctionCallInfo fcinfo, int argno);
-extern bool sb_blank(const char *s);
 
 #endif							/* SB_CALLS_H */

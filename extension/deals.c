@@ -22,6 +22,7 @@
 #include "identity.h"
 #include "rows.h"
 #include "spi.h"
+#include "texts.h"
 
 /* Read the columns of a deal row that the C code uses. */
 void
@@ -140,7 +141,7 @@ sb_tag_ids(ArrayType *tags, int64 **ids, const char *hint)
 
 			ereport(ERROR,
 					(errcode(ERRCODE_SB_UNKNOWN_TAG),
-					 errmsg("tag \"%s\" does not exist", name ? name : "(null)"),
+					 errmsg("tag \"%s\" does not exist", sb_quote_short(name)),
 					 errhint("%s", hint)));
 		}
 		(*ids)[n++] = DatumGetInt64(id);

@@ -24,6 +24,7 @@
 #include "protocol.h"
 #include "rows.h"
 #include "spi.h"
+#include "texts.h"
 
 static SbQuery q_insert_deal = {
 	"INSERT INTO salesboard.deal (stage_id, owner_id, title, client_id, service_type_id, "
@@ -72,6 +73,7 @@ check_values(const SbNewDeal *nd)
 				(errcode(ERRCODE_SB_BAD_VALUE),
 				 errmsg("a deal needs a title"),
 				 errhint("Name the deal, e.g. 'Implementation for Acme'.")));
+	sb_check_length("title", nd->title, SB_TITLE_MAX);
 	if (nd->has_client && !sb_row_exists(sb_cat.client, sb_cat.client_pkey, nd->client_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_CLIENT),

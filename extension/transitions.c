@@ -51,6 +51,7 @@
 #include "protocol.h"
 #include "rows.h"
 #include "spi.h"
+#include "texts.h"
 
 PG_FUNCTION_INFO_V1(sb_deal_before_row);
 PG_FUNCTION_INFO_V1(sb_deal_after_insert);
@@ -489,6 +490,7 @@ require_result(const char *result, int64 deal_id, const char *what)
 				(errcode(ERRCODE_SB_RESULT_REQUIRED),
 				 errmsg("%s deal " INT64_FORMAT " needs the result of its current activity", what, deal_id),
 				 errhint("Write what came of the current interaction, e.g. 'Client accepted the proposal'.")));
+	sb_check_length("result", result, SB_RESULT_MAX);
 }
 
 static void
@@ -880,6 +882,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 8, "at");
 	to_stage_id = PG_GETARG_INT64(1);
 	reason = sb_text_arg(fcinfo, 6);
+	sb_check_length("reason", reason, SB_RESULT_MAX);
 	request_id = sb_uuid_arg(fcinfo, 7);
 	at = sb_moment_arg(fcinfo, 8, "at");
 	sb_check_at(at);

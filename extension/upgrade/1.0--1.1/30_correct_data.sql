@@ -64,3 +64,51 @@ COMMENT ON TRIGGER restore_mode ON salesboard.company IS
 ALTER TABLE salesboard.deal DROP CONSTRAINT deal_amount_has_currency;
 COMMENT ON COLUMN salesboard.deal.currency IS
     'ISO 4217 code; an amount without one takes company.default_currency; NULL with an amount: the company''s one unnamed currency';
+
+/* Text: one definition of blank (Unicode white space and invisible format
+ * characters), the same in the functions and in these CHECKs, and length
+ * limits (doc/reference.md, "Text"). */
+CREATE FUNCTION salesboard.is_blank(value text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'sb_is_blank' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+GRANT EXECUTE ON FUNCTION salesboard.is_blank(text) TO PUBLIC;
+COMMENT ON FUNCTION salesboard.is_blank(text) IS
+    'True when the text is empty or only Unicode white space and invisible format characters (U+00A0, U+200B, U+3000, tabs, line breaks...)';
+
+ALTER TABLE salesboard.department ADD CONSTRAINT department_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.employee ADD CONSTRAINT employee_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.client ADD CONSTRAINT client_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.service_type ADD CONSTRAINT service_type_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.tag ADD CONSTRAINT tag_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.pipeline ADD CONSTRAINT pipeline_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.stage ADD CONSTRAINT stage_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.lost_reason ADD CONSTRAINT lost_reason_name_text
+    CHECK (NOT salesboard.is_blank(name) AND pg_catalog.char_length(name) <= 200);
+ALTER TABLE salesboard.deal ADD CONSTRAINT deal_title_text
+    CHECK (NOT salesboard.is_blank(title) AND pg_catalog.char_length(title) <= 300);
+ALTER TABLE salesboard.activity
+    ADD CONSTRAINT activity_subject_text
+    CHECK (NOT salesboard.is_blank(subject) AND pg_catalog.char_length(subject) <= 300),
+    ADD CONSTRAINT activity_result_text
+    CHECK (pg_catalog.char_length(result) <= 4000 AND (status <> 'done' OR NOT salesboard.is_blank(result)));
+ALTER TABLE salesboard.stage_history ADD CONSTRAINT stage_history_result_text
+    CHECK (pg_catalog.char_length(result) <= 4000);
+
+COMMENT ON CONSTRAINT department_name_text ON salesboard.department IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT employee_name_text ON salesboard.employee IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT client_name_text ON salesboard.client IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT service_type_name_text ON salesboard.service_type IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT tag_name_text ON salesboard.tag IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT pipeline_name_text ON salesboard.pipeline IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT stage_name_text ON salesboard.stage IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT lost_reason_name_text ON salesboard.lost_reason IS 'A name is not blank and at most 200 characters';
+COMMENT ON CONSTRAINT deal_title_text ON salesboard.deal IS 'A title is not blank and at most 300 characters';
+COMMENT ON CONSTRAINT activity_subject_text ON salesboard.activity IS 'A subject is not blank and at most 300 characters';
+COMMENT ON CONSTRAINT activity_result_text ON salesboard.activity IS 'A result is at most 4000 characters, and not blank once done';
+COMMENT ON CONSTRAINT stage_history_result_text ON salesboard.stage_history IS 'A result is at most 4000 characters';
