@@ -141,16 +141,64 @@ deal_owner_tz(int64 deal_id)
 	return emp->tz;
 }
 
+/* SB007 when due is before at; both shown in the deal owner's local time. */
 static void
 check_not_in_past(TimestampTz due, TimestampTz at, int64 deal_id)
 {
-	if (due < at)
+	int64		owner_id;
+	const SbEmployee *owner;
+	pg_tz	   *tz;
+	const char *zone;
+
+	if (due >= at)
+		return;
+	owner = sb_deal_owner(deal_id, &owner_id) ? sb_employee(owner_id) : NULL;
+	tz = owner != NULL ? owner->tz : sb_tz_lookup("UTC");
+	zone = owner != NULL ? owner->time_zone : "UTC";
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_DUE_IN_PAST),
+			 errmsg("activity of deal " INT64_FORMAT " would be due at %s, which is already past",
+					deal_id, sb_local_str(due, tz, zone)),
+			 errdetail("Now is %s.", sb_local_str(at, tz, zone)),
+			 errhint("Plan the activity for a moment still ahead, or as all-day for today (the due_date parameters name the owner's calendar day).")));
+}
+
+/*
+ * The due moment of an activity to plan, from either a moment (due) or
+ * the owner's calendar day (due_date, all-day, due at the end of that day
+ * in the owner's zone: no session time zone involved). Exactly one of the
+ * two is given; the argument numbers name them (date_arg -1: none).
+ */
+TimestampTz
+sb_due_args(FunctionCallInfo fcinfo, int due_arg, int date_arg, int64 owner_id,
+			const char *due_name, const char *date_name, bool *all_day)
+{
+	bool		has_date = date_arg >= 0 && PG_NARGS() > date_arg && !PG_ARGISNULL(date_arg);
+	const SbEmployee *owner;
+	DateADT		d;
+
+	if (!has_date)
+		return sb_moment_arg(fcinfo, due_arg, due_name);
+	if (!PG_ARGISNULL(due_arg))
 		ereport(ERROR,
-				(errcode(ERRCODE_SB_DUE_IN_PAST),
-				 errmsg("activity of deal " INT64_FORMAT " would be due at %s, which is already past",
-						deal_id, timestamptz_to_str(due)),
-				 errdetail("Now is %s.", timestamptz_to_str(at)),
-				 errhint("Plan the activity for a moment still ahead, or as all-day for today.")));
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("pass either %s or %s, not both", due_name, date_name),
+				 errhint("%s names a moment; %s names the owner's calendar day of an all-day activity.",
+						 due_name, date_name)));
+	d = PG_GETARG_DATEADT(date_arg);
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("%s must be a calendar day, not infinity", date_name),
+				 errhint("Pass a date such as '2026-12-05'.")));
+	owner = sb_employee(owner_id);
+	if (owner == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("employee " INT64_FORMAT " does not exist", owner_id),
+				 errhint("Pass the id of a row of salesboard.employee.")));
+	*all_day = true;
+	return sb_end_of_day(d, owner->tz);
 }
 
 static bool
@@ -973,13 +1021,11 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	int			step;
 
 	sb_require_arg(fcinfo, 0, "deal_id");
-	sb_require_arg(fcinfo, 1, "due");
 	sb_require_arg(fcinfo, 2, "subject");
 	sb_require_arg(fcinfo, 3, "kind");
 	sb_require_arg(fcinfo, 4, "all_day");
 	sb_require_arg(fcinfo, 6, "at");
 	deal_id = PG_GETARG_INT64(0);
-	due = sb_moment_arg(fcinfo, 1, "due");
 	subject = sb_text_arg(fcinfo, 2);
 	kind = sb_text_arg(fcinfo, 3);
 	all_day = PG_GETARG_BOOL(4);
@@ -995,6 +1041,8 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 				 errmsg("deal " INT64_FORMAT " \"%s\" is %s: no activities can be planned on it",
 						deal_id, deal.title, deal.status == SB_WON ? "won" : "lost"),
 				 errhint("Reopen it first with salesboard.reopen_deal().")));
+	/* plan_activity(deal_id, due, subject, kind, all_day, assignee_id, at, due_date) */
+	due = sb_due_args(fcinfo, 1, 7, deal.owner_id, "due", "due_date", &all_day);
 
 	SPI_connect();
 	step = sb_protocol_begin(SB_OP_ACTIVITY, deal_id);

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "pgtime.h"
 
 #include "deals.h"
@@ -20,6 +21,8 @@ extern int	sb_next_planned_n(int64 deal_id, int n, int64 *act_ids, TimestampTz *
 extern bool sb_next_planned(int64 deal_id, int64 *act_id, TimestampTz *due);
 
 extern TimestampTz sb_effective_due(TimestampTz due, bool all_day, pg_tz *tz);
+extern TimestampTz sb_due_args(FunctionCallInfo fcinfo, int due_arg, int date_arg, int64 owner_id,
+							   const char *due_name, const char *date_name, bool *all_day);
 extern TimestampTz sb_check_new_activity(const SbDealRow *deal, const char *kind,
 										 const char *subject, TimestampTz due,
 										 bool all_day, const int64 *assignee_id,

@@ -65,6 +65,24 @@ sb_tz_lookup(const char *name)
 	return tz;
 }
 
+/*
+ * Moment t as its owner reads it: "2026-03-10 09:00:00 America/Los_Angeles"
+ * (seconds only when not zero are still shown; the zone's name, not the
+ * session's TimeZone, says where).
+ */
+char *
+sb_local_str(TimestampTz t, pg_tz *tz, const char *zone_name)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (TIMESTAMP_NOT_FINITE(t) || timestamp2tm(t, &tzoff, &tm, &fsec, NULL, tz) != 0)
+		return pstrdup(timestamptz_to_str(t));
+	return psprintf("%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tm.tm_sec, zone_name);
+}
+
 /* The local calendar date of moment t in zone tz. */
 DateADT
 sb_local_date(TimestampTz t, pg_tz *tz)

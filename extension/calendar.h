@@ -17,5 +17,6 @@ extern DateADT sb_local_date(TimestampTz t, pg_tz *tz);
 extern TimestampTz sb_local_midnight(DateADT d, pg_tz *tz);
 extern TimestampTz sb_end_of_day(DateADT d, pg_tz *tz);
 extern DateADT sb_date_add_months(DateADT d, int months);
+extern char *sb_local_str(TimestampTz t, pg_tz *tz, const char *zone_name);
 
 #endif							/* SB_CALENDAR_H */

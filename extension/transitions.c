@@ -594,26 +594,39 @@ check_expected_stage(FunctionCallInfo fcinfo, int argno, const SbDealRow *deal)
 static SbQuery q_move = {MOVE_SQL(""), 18, MOVE_TYPES, NULL};
 static SbQuery q_move_req = {MOVE_SQL("ON CONFLICT (request_id) DO NOTHING"), 18, MOVE_TYPES, NULL};
 
-/* The next step a move or reopen plans: four arguments from `first` on. */
+/*
+ * The next step a move or reopen plans: four arguments from `first` on
+ * (next_due, next_subject, next_kind, next_all_day), and next_due_date at
+ * date_arg; the due moment is resolved once the deal (its owner) is known.
+ */
 typedef struct NextStep
 {
 	TimestampTz due;
 	char	   *subject;
 	char	   *kind;
 	bool		all_day;
+	int			due_arg;
+	int			date_arg;
 } NextStep;
 
 static void
-next_step_args(FunctionCallInfo fcinfo, int first, NextStep *n)
+next_step_args(FunctionCallInfo fcinfo, int first, int date_arg, NextStep *n)
 {
-	sb_require_arg(fcinfo, first, "next_due");
 	sb_require_arg(fcinfo, first + 1, "next_subject");
 	sb_require_arg(fcinfo, first + 2, "next_kind");
 	sb_require_arg(fcinfo, first + 3, "next_all_day");
-	n->due = sb_moment_arg(fcinfo, first, "next_due");
 	n->subject = sb_text_arg(fcinfo, first + 1);
 	n->kind = sb_text_arg(fcinfo, first + 2);
 	n->all_day = PG_GETARG_BOOL(first + 3);
+	n->due_arg = first;
+	n->date_arg = date_arg;
+}
+
+static void
+next_step_due(FunctionCallInfo fcinfo, NextStep *n, const SbDealRow *deal)
+{
+	n->due = sb_due_args(fcinfo, n->due_arg, n->date_arg, deal->owner_id,
+						 "next_due", "next_due_date", &n->all_day);
 }
 
 /* The one statement of a move, on a deal checked and locked. */
@@ -664,7 +677,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
 	sb_require_arg(fcinfo, 2, "result");
-	next_step_args(fcinfo, 3, &next);
+	next_step_args(fcinfo, 3, 10, &next);
 	sb_require_arg(fcinfo, 8, "at");
 	to_stage_id = PG_GETARG_INT64(1);
 	result = sb_text_arg(fcinfo, 2);
@@ -688,6 +701,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 				 errmsg("deal " INT64_FORMAT " \"%s\" is already in stage \"%s\"", deal.id, deal.title, st->name),
 				 errhint("To record a result and plan the next step without moving, use salesboard.complete_activity() and salesboard.plan_activity().")));
 	require_result(result, deal.id, "moving");
+	next_step_due(fcinfo, &next, &deal);
 	(void) sb_check_new_activity(&deal, next.kind, next.subject, next.due, next.all_day, NULL, at);
 
 	SPI_connect();
@@ -878,7 +892,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
-	next_step_args(fcinfo, 2, &next);
+	next_step_args(fcinfo, 2, 9, &next);
 	sb_require_arg(fcinfo, 8, "at");
 	to_stage_id = PG_GETARG_INT64(1);
 	reason = sb_text_arg(fcinfo, 6);
@@ -900,6 +914,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 				 errhint("Use salesboard.move_deal() to move an open deal.")));
 	require_same_pipeline(&deal, st);
 	require_open_stage(st, deal.id);
+	next_step_due(fcinfo, &next, &deal);
 	(void) sb_check_new_activity(&deal, next.kind, next.subject, next.due, next.all_day, NULL, at);
 
 	SPI_connect();
@@ -939,7 +954,7 @@ sb_set_priority(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------
  * create_deal(owner_id, stage_id, title, first_due, first_subject,
  *             client_id, service_type_id, amount, currency, tags,
- *             first_kind, first_all_day, at)
+ *             first_kind, first_all_day, at, first_due_date)
  * ------------------------------------------------------------------ */
 Datum
 sb_create_deal(PG_FUNCTION_ARGS)
@@ -949,7 +964,6 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 0, "owner_id");
 	sb_require_arg(fcinfo, 1, "stage_id");
 	sb_require_arg(fcinfo, 2, "title");
-	sb_require_arg(fcinfo, 3, "first_due");
 	sb_require_arg(fcinfo, 4, "first_subject");
 	sb_require_arg(fcinfo, 10, "first_kind");
 	sb_require_arg(fcinfo, 11, "first_all_day");
@@ -957,7 +971,6 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	nd.owner_id = PG_GETARG_INT64(0);
 	nd.stage_id = PG_GETARG_INT64(1);
 	nd.title = sb_text_arg(fcinfo, 2);
-	nd.first_due = sb_moment_arg(fcinfo, 3, "first_due");
 	nd.first_subject = sb_text_arg(fcinfo, 4);
 	nd.has_client = !PG_ARGISNULL(5);
 	nd.client_id = nd.has_client ? PG_GETARG_INT64(5) : 0;
@@ -971,5 +984,8 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	nd.first_all_day = PG_GETARG_BOOL(11);
 	nd.at = sb_moment_arg(fcinfo, 12, "at");
 	sb_check_at(nd.at);
+	/* first_due, or first_due_date (argument 13 from 1.1 on): the owner's day */
+	nd.first_due = sb_due_args(fcinfo, 3, 13, nd.owner_id, "first_due", "first_due_date",
+							   &nd.first_all_day);
 	PG_RETURN_INT64(sb_deal_create(&nd));
 }

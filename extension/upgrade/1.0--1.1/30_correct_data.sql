@@ -112,3 +112,70 @@ COMMENT ON CONSTRAINT deal_title_text ON salesboard.deal IS 'A title is not blan
 COMMENT ON CONSTRAINT activity_subject_text ON salesboard.activity IS 'A subject is not blank and at most 300 characters';
 COMMENT ON CONSTRAINT activity_result_text ON salesboard.activity IS 'A result is at most 4000 characters, and not blank once done';
 COMMENT ON CONSTRAINT stage_history_result_text ON salesboard.stage_history IS 'A result is at most 4000 characters';
+
+/* All-day activities by the owner's calendar day: a date parameter beside
+ * each due moment, exclusive with it (the moment may then be NULL). */
+DROP FUNCTION salesboard.create_deal(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, text, text[], text, boolean, timestamptz);
+CREATE FUNCTION salesboard.create_deal(
+    owner_id bigint, stage_id bigint, title text,
+    first_due timestamptz, first_subject text,
+    client_id bigint DEFAULT NULL, service_type_id bigint DEFAULT NULL,
+    amount numeric DEFAULT NULL, currency text DEFAULT NULL,
+    tags text[] DEFAULT NULL, first_kind text DEFAULT 'interaction',
+    first_all_day boolean DEFAULT false, at timestamptz DEFAULT now(),
+    first_due_date date DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'sb_create_deal'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+DROP FUNCTION salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz);
+CREATE FUNCTION salesboard.plan_activity(
+    deal_id bigint, due timestamptz, subject text,
+    kind text DEFAULT 'interaction', all_day boolean DEFAULT false,
+    assignee_id bigint DEFAULT NULL, at timestamptz DEFAULT now(),
+    due_date date DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'sb_plan_activity'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+DROP FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint);
+CREATE FUNCTION salesboard.move_deal(
+    deal_id bigint, to_stage_id bigint, result text,
+    next_due timestamptz, next_subject text,
+    next_kind text DEFAULT 'interaction', next_all_day boolean DEFAULT false,
+    request_id uuid DEFAULT NULL, at timestamptz DEFAULT now(),
+    expected_stage_id bigint DEFAULT NULL, next_due_date date DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'sb_move_deal'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+DROP FUNCTION salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz);
+CREATE FUNCTION salesboard.reopen_deal(
+    deal_id bigint, to_stage_id bigint, next_due timestamptz, next_subject text,
+    next_kind text DEFAULT 'interaction', next_all_day boolean DEFAULT false,
+    reason text DEFAULT NULL, request_id uuid DEFAULT NULL,
+    at timestamptz DEFAULT now(), next_due_date date DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'sb_reopen_deal'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+REVOKE EXECUTE ON FUNCTION
+    salesboard.create_deal(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, text, text[], text, boolean, timestamptz, date),
+    salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz, date),
+    salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date),
+    salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz, date)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    salesboard.create_deal(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, text, text[], text, boolean, timestamptz, date),
+    salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz, date),
+    salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date),
+    salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz, date)
+    TO salesboard_user;
+COMMENT ON FUNCTION salesboard.create_deal(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, text, text[], text, boolean, timestamptz, date) IS
+    'Create a deal in an open stage with its first planned activity (due at first_due, or all day on the owner''s calendar day first_due_date); returns the deal id';
+COMMENT ON FUNCTION salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz, date) IS
+    'Plan an interaction or task on an open deal (not in the past; due at due, or all day on the owner''s calendar day due_date); returns the activity id';
+COMMENT ON FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date) IS
+    'Move a deal to another open stage: record the result of the current activity, plan the next (next_due, or all day on next_due_date), write history; once per request_id';
+COMMENT ON FUNCTION salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz, date) IS
+    'Bring a won or lost deal back to an open stage with a new planned activity (next_due, or all day on next_due_date); once per request_id';
