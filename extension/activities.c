@@ -256,6 +256,23 @@ finishing_checks(HeapTuple tup, TupleDesc desc, SbRowEdit *e, char status, int64
 				 errhint("Leave done_at out; only salesboard_admin and salesboard_app members may set it.")));
 }
 
+/*
+ * A planned activity goes to an active employee: its assignee, or the
+ * deal's owner when it has none (SB040).
+ */
+static void
+planned_for_active(HeapTuple tup, TupleDesc desc, int64 deal_id)
+{
+	bool		isnull;
+	Datum		v = getcol(tup, desc, ACT_ASSIGNEE_ID, &isnull);
+	int64		owner;
+
+	if (!isnull)
+		sb_require_active(sb_employee(DatumGetInt64(v)), "no activity can be assigned to them");
+	else if (sb_deal_owner(deal_id, &owner))
+		sb_require_active(sb_employee(owner), "no activity can be planned for them; hand the deal to someone else first");
+}
+
 static HeapTuple
 activity_before_insert(TriggerData *td)
 {
@@ -303,6 +320,8 @@ activity_before_insert(TriggerData *td)
 
 	if (status == SB_PLANNED)
 	{
+		if (!sb_protocol_owns(deal_id))
+			planned_for_active(tup, desc, deal_id);	/* else the API checked */
 		if (!due_null && due < GetCurrentTransactionStartTimestamp() && !sb_may_backdate())
 			check_not_in_past(due, GetCurrentTransactionStartTimestamp(), deal_id);
 	}
@@ -354,6 +373,8 @@ activity_before_update(TriggerData *td)
 				 errmsg("activity " INT64_FORMAT ": id, deal_id, created_at and created_by cannot be changed", id),
 				 errhint("Cancel it and plan a new activity on the other deal instead.")));
 
+	if (new_status == SB_PLANNED && sb_col_changed(oldt, newt, desc, ATT(ACT_ASSIGNEE_ID)))
+		planned_for_active(newt, desc, deal_id);
 	if (new_status == SB_PLANNED)
 	{
 		bool		all_day = DatumGetBool(getcol(newt, desc, ACT_ALL_DAY, &isnull)) && !isnull;
@@ -956,6 +977,10 @@ sb_check_new_activity(const SbDealRow *deal, const char *kind, const char *subje
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
 				 errmsg("owner " INT64_FORMAT " of deal " INT64_FORMAT " does not exist", deal->owner_id, deal->id),
 				 errhint("Run salesboard.verify() to find damaged rows.")));
+	if (assignee_id != NULL)
+		sb_require_active(sb_employee(*assignee_id), "no activity can be assigned to them");
+	else
+		sb_require_active(owner, "no activity can be planned for them; hand the deal to someone else first");
 	eff = sb_effective_due(due, all_day, owner->tz);
 	check_not_in_past(eff, at, deal->id);
 	return eff;

@@ -16,6 +16,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 
 #include "calls.h"
@@ -167,6 +168,17 @@ sb_default_currency(void)
 	return has_default_currency ? default_currency : NULL;
 }
 
+void
+sb_require_active(const SbEmployee *emp, const char *what)
+{
+	if (emp != NULL && !emp->active)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_EMPLOYEE_LEFT),
+				 errmsg("employee " INT64_FORMAT " (%s) has left: %s", emp->id, emp->name, what),
+				 errdetail("employee.active is false: people who have left get no new work."),
+				 errhint("Choose an active employee, or set active back to true if they have not left.")));
+}
+
 /* Drop the employee and department cache now (a trigger that just changed them). */
 void
 sb_people_cache_reset(void)
@@ -280,8 +292,8 @@ load_employees(ConfigCache *c)
 	HASHCTL		ctl;
 	uint64		i;
 
-	sb_exec_once("SELECT e.id, coalesce(e.department_id, 0), e.time_zone, e.name, e.role_name::text "
-				 "FROM salesboard.employee e ORDER BY e.id", true);
+	sb_exec_once("SELECT e.id, coalesce(e.department_id, 0), e.time_zone, e.name, e.role_name::text, "
+				 "e.active FROM salesboard.employee e ORDER BY e.id", true);
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(EmployeeEntry);
 	ctl.hcxt = c->cxt;
@@ -304,6 +316,7 @@ load_employees(ConfigCache *c)
 		e->emp.tz = NULL;		/* resolved on first use */
 		e->emp.name = sb_spi_text(i, 4, c->cxt);
 		e->role_name = sb_spi_text(i, 5, c->cxt);
+		e->emp.active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 6, &isnull));
 		if (e->role_name != NULL && strlen(e->role_name) < NAMEDATALEN)
 		{
 			RoleEntry  *r = hash_search(c->roles, e->role_name, HASH_ENTER, NULL);
@@ -404,6 +417,24 @@ sb_pipeline_stages(int64 pipeline_id, int *n)
 	qsort(out, count, sizeof(SbStage *), cmp_stage_column);
 	*n = count;
 	return out;
+}
+
+/*
+ * Deals live only in a pipeline that can end: one with a Won and a Lost
+ * stage (SB023 at creation, not when someone first tries to close one).
+ */
+void
+sb_require_terminal_stages(int64 pipeline_id)
+{
+	bool		won = sb_terminal_stage(pipeline_id, SB_WON) != NULL;
+	bool		lost = sb_terminal_stage(pipeline_id, SB_LOST) != NULL;
+
+	if (!won || !lost)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_PIPELINE_TERMINAL),
+				 errmsg("pipeline " INT64_FORMAT " has no %s stage: no deal can be created in it yet",
+						pipeline_id, !won && !lost ? "won and no lost" : !won ? "won" : "lost"),
+				 errhint("Add a stage of kind 'won' and one of kind 'lost' to the pipeline first.")));
 }
 
 /* The pipeline with the smallest id that has stages, or -1. */
@@ -670,4 +701,130 @@ sb_employee_deleted_trigger(PG_FUNCTION_ARGS)
 	sb_exec(&q_clear_head, v, NULL, false, 0);
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * BEFORE UPDATE OF active ON employee FOR EACH ROW WHEN (OLD.active AND
+ * NOT NEW.active): someone who leaves hands over their work first, so no
+ * open deal and no planned activity is left with nobody to do it (SB042).
+ */
+PG_FUNCTION_INFO_V1(sb_employee_leaving_trigger);
+
+static SbQuery q_open_work = {
+	"SELECT (SELECT pg_catalog.count(*) FROM salesboard.deal d WHERE d.owner_id = $1 AND d.status = 'open'), "
+	"       (SELECT pg_catalog.count(*) FROM salesboard.activity a "
+	"         WHERE a.assignee_id = $1 AND a.status = 'planned')",
+	1, {INT8OID}, NULL
+};
+
+Datum
+sb_employee_leaving_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_employee_leaving_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_UPDATE);
+	bool		isnull;
+	Datum		v[1];
+	int64		deals,
+				acts;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	v[0] = heap_getattr(td->tg_newtuple, 1, RelationGetDescr(td->tg_relation), &isnull);
+	SPI_connect();
+	sb_exec(&q_open_work, v, NULL, true, 1);
+	deals = sb_spi_int8(0, 1, &isnull);
+	acts = sb_spi_int8(0, 2, &isnull);
+	SPI_finish();
+	if (deals > 0 || acts > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_EMPLOYEE_HAS_WORK),
+				 errmsg("employee " INT64_FORMAT " still owns " INT64_FORMAT " open deal(s) and is assigned " INT64_FORMAT " planned activity(ies)",
+						DatumGetInt64(v[0]), deals, acts),
+				 errdetail("Someone who leaves hands over their work first."),
+				 errhint("Reassign it, e.g. UPDATE salesboard.deal SET owner_id = <successor> WHERE owner_id = " INT64_FORMAT " AND status = 'open', then deactivate.",
+						 DatumGetInt64(v[0]))));
+	return PointerGetDatum(td->tg_newtuple);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE ON stage FOR EACH ROW: a new Won stage takes
+ * probability 100 when none is given (the column's default, 0, is the Lost
+ * stage's); the kind or pipeline of a stage that deals or history use
+ * cannot change (SB043): an open deal would sit in a Won column, or
+ * history would cross pipelines.
+ */
+PG_FUNCTION_INFO_V1(sb_stage_rules_trigger);
+
+static SbQuery q_stage_used = {
+	"SELECT (SELECT pg_catalog.count(*) FROM salesboard.deal d WHERE d.stage_id = $1), "
+	"       (SELECT pg_catalog.count(*) FROM salesboard.stage_history h "
+	"         WHERE h.to_stage_id = $1 OR h.from_stage_id = $1)",
+	1, {INT8OID}, NULL
+};
+
+static void
+stage_not_in_use(HeapTuple row, TupleDesc desc, const char *what)
+{
+	bool		isnull;
+	Datum		v[1];
+	int64		deals,
+				rows;
+
+	v[0] = heap_getattr(row, 1, desc, &isnull);	/* id */
+	SPI_connect();
+	sb_exec(&q_stage_used, v, NULL, true, 1);
+	deals = sb_spi_int8(0, 1, &isnull);
+	rows = sb_spi_int8(0, 2, &isnull);
+	SPI_finish();
+	if (deals > 0 || rows > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_STAGE_IN_USE),
+				 errmsg("the %s of stage " INT64_FORMAT " cannot change: " INT64_FORMAT " deal(s) and " INT64_FORMAT " history row(s) use it",
+						what, DatumGetInt64(v[0]), deals, rows),
+				 errdetail("Deals would sit in a column of another kind, or history would cross pipelines."),
+				 errhint("Create a new stage and move the deals there with salesboard.move_deal().")));
+}
+
+Datum
+sb_stage_rules_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_stage_rules_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_NO_DELETE);
+	TupleDesc	desc;
+	HeapTuple	row;
+	int			kind_att,
+				pipe_att,
+				prob_att;
+	bool		isnull;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	desc = RelationGetDescr(td->tg_relation);
+	kind_att = SPI_fnumber(desc, "kind");
+	pipe_att = SPI_fnumber(desc, "pipeline_id");
+	prob_att = SPI_fnumber(desc, "probability");
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		row = td->tg_newtuple;
+		if (sb_col_changed(td->tg_trigtuple, row, desc, kind_att))
+			stage_not_in_use(row, desc, "kind");
+		if (sb_col_changed(td->tg_trigtuple, row, desc, pipe_att))
+			stage_not_in_use(row, desc, "pipeline");
+		return PointerGetDatum(row);
+	}
+	row = td->tg_trigtuple;
+	if (sb_status_from_datum(heap_getattr(row, kind_att, desc, &isnull), isnull) == SB_WON)
+	{
+		Datum		p = heap_getattr(row, prob_att, desc, &isnull);
+
+		if (isnull || DatumGetBool(DirectFunctionCall2(numeric_eq, p,
+													   DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
+		{
+			SbRowEdit	e = {0};
+
+			sb_edit(&e, prob_att, DirectFunctionCall1(int4_numeric, Int32GetDatum(100)), false);
+			row = sb_edit_apply(&e, row, desc);
+		}
+	}
+	return PointerGetDatum(row);
 }

@@ -37,6 +37,7 @@ extern const SbStage *sb_stage_or_error(int64 id);
 extern const SbStage *sb_terminal_stage(int64 pipeline_id, SbStatus kind);
 extern const SbStage **sb_pipeline_stages(int64 pipeline_id, int *n);
 extern int64 sb_first_pipeline(void);
+extern void sb_require_terminal_stages(int64 pipeline_id);
 
 /* one employee */
 typedef struct SbEmployee
@@ -46,7 +47,11 @@ typedef struct SbEmployee
 	pg_tz	   *tz;
 	char	   *time_zone;
 	char	   *name;
+	bool		active;			/* false: the employee has left */
 } SbEmployee;
+
+/* SB040 unless the employee is active; what names the work refused */
+extern void sb_require_active(const SbEmployee *emp, const char *what);
 
 extern const SbEmployee *sb_employee(int64 id);
 extern int64 sb_employee_by_role(const char *rolname);

@@ -59,6 +59,12 @@
 #define ERRCODE_SB_UNKNOWN_SERVICE_TYPE	SB_ERRCODE('0', '3', '6')	/* SB036 */
 #define ERRCODE_SB_UNKNOWN_ROLE			SB_ERRCODE('0', '3', '7')	/* SB037 */
 
+/* core: later rules */
+#define ERRCODE_SB_EMPLOYEE_LEFT		SB_ERRCODE('0', '4', '0')	/* SB040 */
+#define ERRCODE_SB_LOST_REASON_INACTIVE	SB_ERRCODE('0', '4', '1')	/* SB041 */
+#define ERRCODE_SB_EMPLOYEE_HAS_WORK	SB_ERRCODE('0', '4', '2')	/* SB042 */
+#define ERRCODE_SB_STAGE_IN_USE			SB_ERRCODE('0', '4', '3')	/* SB043 */
+
 /* inbound dispatch: SB100-SB199 (none yet) */
 /* the sales funnel: SB200-SB299 (none yet) */
 /* overdue checks: SB300-SB399 (none yet) */

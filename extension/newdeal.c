@@ -44,7 +44,9 @@ check_owner_and_stage(const SbNewDeal *nd)
 {
 	const SbStage *st;
 
-	if (sb_employee(nd->owner_id) == NULL)
+	const SbEmployee *owner = sb_employee(nd->owner_id);
+
+	if (owner == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
 				 errmsg("employee " INT64_FORMAT " does not exist", nd->owner_id),
@@ -55,12 +57,14 @@ check_owner_and_stage(const SbNewDeal *nd)
 				 errmsg("you may not create deals for employee " INT64_FORMAT, nd->owner_id),
 				 errdetail("Employees create deals for themselves; department heads also for the people below them."),
 				 errhint("Pass your own employee id (salesboard.current_employee()).")));
+	sb_require_active(owner, "no deal can be created for them");
 	st = sb_stage_or_error(nd->stage_id);
 	if (st->kind != SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_STAGE_KIND),
 				 errmsg("a new deal cannot start in the %s stage \"%s\"", sb_status_name(st->kind), st->name),
 				 errhint("Create the deal in an open stage, then close it with salesboard.close_deal().")));
+	sb_require_terminal_stages(st->pipeline_id);
 	return st;
 }
 

@@ -137,6 +137,11 @@ deal_before_insert(TriggerData *td)
 						stage_id, st->name, st->pipeline_id, pipeline_id),
 				 errhint("Leave pipeline_id out: it follows from the stage.")));
 
+	sb_require_terminal_stages(st->pipeline_id);
+	v = dget(t, desc, DEAL_OWNER_ID, &isnull);
+	if (!isnull && st->kind == SB_OPEN)
+		sb_require_active(sb_employee(DatumGetInt64(v)), "no deal can be given to them");
+
 	dedit(&e, DEAL_STATUS, CStringGetTextDatum(sb_status_name(st->kind)), false);
 	dedit(&e, DEAL_NEXT_DUE, (Datum) 0, true);
 	dedit(&e, DEAL_NEXT_ACTIVITY_ID, (Datum) 0, true);
@@ -261,6 +266,10 @@ deal_before_update(TriggerData *td)
 					 errmsg("deal " INT64_FORMAT ": %s cannot be changed", id,
 							get_attname(RelationGetRelid(td->tg_relation), DATT(fixed_cols[i]), false)),
 					 errhint("Create a new deal instead.")));
+	if (sb_col_changed(oldt, newt, desc, DATT(DEAL_OWNER_ID)) &&
+		sb_tuple_status(newt, desc, DATT(DEAL_STATUS)) == SB_OPEN)
+		sb_require_active(sb_employee(DatumGetInt64(dget(newt, desc, DEAL_OWNER_ID, &isnull))),
+						  "no deal can be handed to them");
 	if (sb_protocol.op != SB_OP_DERIVED &&
 		(sb_col_changed(oldt, newt, desc, DATT(DEAL_NEXT_DUE)) ||
 		 sb_col_changed(oldt, newt, desc, DATT(DEAL_NEXT_ACTIVITY_ID))))
@@ -748,11 +757,28 @@ close_target(const SbDealRow *deal, bool won, bool has_reason, int64 lost_reason
 				(errcode(ERRCODE_SB_LOST_REASON),
 				 errmsg("won deal " INT64_FORMAT " \"%s\" cannot carry a lost reason", deal->id, deal->title),
 				 errhint("Leave lost_reason_id out when won is true.")));
-	if (has_reason && !sb_row_exists(sb_cat.lost_reason, sb_cat.lost_reason_pkey, lost_reason_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
-				 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
-				 errhint("Pass the id of a row of salesboard.lost_reason.")));
+	if (has_reason)
+	{
+		SbFetch		f;
+		bool		isnull;
+		bool		active = true;
+
+		if (sb_fetch_begin(&f, sb_cat.lost_reason, sb_cat.lost_reason_pkey, lost_reason_id,
+						   AccessShareLock, NULL))
+			active = DatumGetBool(slot_getattr(f.slot, SPI_fnumber(RelationGetDescr(f.rel), "active"), &isnull));
+		sb_fetch_end(&f);
+		if (!f.found)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_UNKNOWN_LOST_REASON),
+					 errmsg("lost reason " INT64_FORMAT " does not exist", lost_reason_id),
+					 errhint("Pass the id of a row of salesboard.lost_reason.")));
+		if (!active)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_LOST_REASON_INACTIVE),
+					 errmsg("lost reason " INT64_FORMAT " is no longer in use", lost_reason_id),
+					 errdetail("lost_reason.active is false."),
+					 errhint("Choose an active lost reason.")));
+	}
 	st = sb_terminal_stage(deal->pipeline_id, won ? SB_WON : SB_LOST);
 	if (st == NULL)
 		ereport(ERROR,

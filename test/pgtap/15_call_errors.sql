@@ -2,7 +2,8 @@
 --  * a trigger function of the extension fired anywhere but where it
 --    belongs, or called as a plain function, is 39P01, naming the function
 --    and how it must be fired;
---  * closing a deal in a pipeline without a won or lost stage is SB023.
+--  * closing a deal in a pipeline that lost its won or lost stage is SB023
+--    (creating one there is refused earlier: 29_leavers).
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
@@ -37,12 +38,17 @@ SELECT throws_ok('SELECT salesboard.config_changed_trigger()', '39P01',
                  'function sb_config_changed_trigger must be fired AFTER ... FOR EACH STATEMENT',
                  'a trigger function called as a plain function is 39P01');
 
--- a pipeline with open stages only
+-- a pipeline that loses its Lost stage after a deal was created in it
 INSERT INTO pipeline (id, name) VALUES (9, 'No end');
-INSERT INTO stage (id, pipeline_id, name, position, kind, probability) VALUES (91, 9, 'Talking', 1, 'open', 10);
+INSERT INTO stage (id, pipeline_id, name, position, kind, probability) VALUES
+    (91, 9, 'Talking', 1, 'open', 10), (92, 9, 'Won', 2, 'won', 100), (93, 9, 'Lost', 3, 'lost', 0);
 SET ROLE sbt_app;
 SELECT set_employee(4);
 SELECT create_deal(4, 91, 'Endless', now() + interval '1 day', 'Call') AS d \gset
+RESET ROLE;
+DELETE FROM stage WHERE id IN (92, 93);
+SET ROLE sbt_app;
+SELECT set_employee(4);
 SELECT throws_ok(format('SELECT close_deal(%s, true, %L)', :d, 'signed'), 'SB023',
                  'pipeline 9 has no won stage', 'winning a deal whose pipeline has no won stage is SB023');
 SELECT throws_ok(format('SELECT close_deal(%s, false, %L, lost_reason_id => 1)', :d, 'gone'), 'SB023',

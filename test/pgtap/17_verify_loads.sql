@@ -16,7 +16,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(14);
+SELECT plan(16);
 
 SELECT create_deal(4, 11, 'Twice created', '2026-03-11 10:00+00', 'Call', at => '2026-03-10 09:00+00') AS d1 \gset
 SELECT create_deal(4, 11, 'Other pipeline', '2026-03-11 10:00+00', 'Call', at => '2026-03-10 09:00+00') AS d2 \gset
@@ -37,6 +37,7 @@ INSERT INTO stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at,
     VALUES (:d4, 'lost', 11, 11, '2026-03-10 09:00+00', 4, 4, 1);
 UPDATE department SET head_id = 999 WHERE id = 5;
 UPDATE employee SET role_name = 'sbt_nobody_has_this_role' WHERE id = 9;
+UPDATE employee SET active = false WHERE id = 6;
 INSERT INTO deal_tag (deal_id, tag_id) VALUES (987654, 1);
 RESET session_replication_role;
 
@@ -58,7 +59,16 @@ SELECT results_eq($$SELECT detail FROM salesboard.verify() WHERE rule = 'employe
 SELECT results_eq($$SELECT detail FROM salesboard.verify() WHERE rule = 'foreign_key_broken'$$,
                   $$VALUES ('1 row(s) of salesboard.deal_tag break foreign key deal_tag_deal_id_fkey')$$,
                   'a tag on a missing deal: foreign_key_broken, named by its constraint');
+SELECT is((SELECT count(*) FROM salesboard.verify() WHERE rule = 'leaver_owns_open_deal'), 0::bigint,
+          'a leaver without open deals is no fault');
 SELECT is((SELECT count(*) FROM salesboard.verify()), 9::bigint, 'seven faults, nine rows (the backwards row counts three times)');
+
+SET session_replication_role = replica;
+UPDATE employee SET active = false WHERE id = 4;
+RESET session_replication_role;
+SELECT is((SELECT count(*) FROM salesboard.verify() WHERE rule IN ('leaver_owns_open_deal', 'leaver_assigned_planned_activity')),
+          4::bigint, 'work left with someone who has left: leaver_owns_open_deal for each of his four open deals');
+UPDATE employee SET active = true WHERE id = 4;
 
 -- the rules those faults broke, with triggers on
 DELETE FROM deal_tag WHERE deal_id = 987654;

@@ -698,6 +698,10 @@ sub round_sql
 		$sql .= $unit->("UPDATE salesboard.employee SET time_zone = 'Asia/Kathmandu' WHERE id = $O;");
 		$sql .= $unit->("UPDATE salesboard.employee SET time_zone = 'America/New_York' WHERE id = $O;");
 		$sql .= $unit->("UPDATE salesboard.employee SET time_zone = 'MSK' WHERE id = $O;");
+		# leaving with work left (refused), then without (a fresh employee)
+		$sql .= $unit->("UPDATE salesboard.employee SET active = false WHERE id = $O;");
+		$sql .= $unit->("INSERT INTO salesboard.employee (name, time_zone) VALUES ('Leaver $tag', 'UTC') RETURNING id AS leaver \\gset");
+		$sql .= $unit->("UPDATE salesboard.employee SET active = false WHERE id = :leaver;");
 		$sql .= $unit->("INSERT INTO salesboard.employee (name, department_id, time_zone) VALUES ('Temp $tag', 4, 'UTC') RETURNING id AS emp_new \\gset");
 		$sql .= $unit->("DELETE FROM salesboard.employee WHERE id = :emp_new;");
 		$sql .= $unit->("INSERT INTO salesboard.department (name, parent_id) VALUES ('Dept $tag', 4) RETURNING id AS dep_new \\gset");

@@ -179,3 +179,33 @@ COMMENT ON FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text
     'Move a deal to another open stage: record the result of the current activity, plan the next (next_due, or all day on next_due_date), write history; once per request_id';
 COMMENT ON FUNCTION salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz, date) IS
     'Bring a won or lost deal back to an open stage with a new planned activity (next_due, or all day on next_due_date); once per request_id';
+
+/* People who have left get no new work, and hand over theirs first. */
+CREATE FUNCTION salesboard.employee_leaving_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_employee_leaving_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.employee_leaving_trigger() FROM PUBLIC;
+CREATE TRIGGER employee_leaving
+    BEFORE UPDATE OF active ON salesboard.employee
+    FOR EACH ROW WHEN (OLD.active AND NOT NEW.active)
+    EXECUTE FUNCTION salesboard.employee_leaving_trigger();
+COMMENT ON FUNCTION salesboard.employee_leaving_trigger() IS
+    'Trigger: an employee who still owns open deals or is assigned planned activities cannot be deactivated (SB042)';
+COMMENT ON TRIGGER employee_leaving ON salesboard.employee IS
+    'Hand over open deals and planned activities before deactivating (SB042)';
+COMMENT ON COLUMN salesboard.employee.active IS
+    'False for people who have left: no deal is created for or handed to them, no activity planned for them (SB040); they must hand over their work first (SB042)';
+COMMENT ON COLUMN salesboard.lost_reason.active IS
+    'False for reasons no longer offered: close_deal refuses them (SB041)';
+
+/* Stages under deals and history keep their kind and pipeline; a Won stage
+ * defaults to probability 100. */
+CREATE FUNCTION salesboard.stage_rules_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_stage_rules_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.stage_rules_trigger() FROM PUBLIC;
+CREATE TRIGGER stage_rules
+    BEFORE INSERT OR UPDATE OF kind, pipeline_id ON salesboard.stage
+    FOR EACH ROW EXECUTE FUNCTION salesboard.stage_rules_trigger();
+COMMENT ON FUNCTION salesboard.stage_rules_trigger() IS
+    'Trigger: a Won stage defaults to probability 100; the kind or pipeline of a stage in use cannot change (SB043)';
+COMMENT ON TRIGGER stage_rules ON salesboard.stage IS
+    'A Won stage defaults to probability 100; the kind or pipeline of a stage in use cannot change (SB043)';
