@@ -295,7 +295,7 @@ activity_before_insert(TriggerData *td)
 	/* the same answer for unknown and invisible deals, before RLS or the FK */
 	if (!sb_is_admin() && !sb_deal_visible(deal_id))
 		sb_deal_not_found(deal_id);
-	id = DatumGetInt64(getcol(tup, desc, ACT_ID, &isnull));
+	id = sb_server_id(tup, desc, ATT(ACT_ID), sb_cat.activity_id_seq, &e);
 	v = getcol(tup, desc, ACT_DUE_AT, &due_null);
 	due = due_null ? 0 : DatumGetTimestampTz(v);
 	all_day = DatumGetBool(getcol(tup, desc, ACT_ALL_DAY, &isnull)) && !isnull;

@@ -474,7 +474,21 @@ sb_build_board(const SbBoardArgs *a, int64 **owners_out, int *nowners_out)
 	int			nowners;
 
 	if (a->subordinates)
+	{
+		int			i,
+					kept = 0;
+
+		/*
+		 * Everyone below the board's employee, less those the caller may not
+		 * see: the employee may also head a department outside the caller's
+		 * subtree, and a board shows only what row-level security would.
+		 */
 		owners = sb_subtree_employees(a->employee_id, &nowners);
+		for (i = 0; i < nowners; i++)
+			if (sb_can_access_owner(owners[i]))
+				owners[kept++] = owners[i];
+		nowners = kept;
+	}
 	else
 	{
 		owners = palloc(sizeof(int64));

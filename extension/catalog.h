@@ -21,10 +21,12 @@
 #define SB_RELATIONS(X) \
 	X(deal) \
 	X(deal_pkey) \
+	X(deal_id_seq) \
 	X(deal_board_idx) \
 	X(deal_closed_idx) \
 	X(activity) \
 	X(activity_pkey) \
+	X(activity_id_seq) \
 	X(activity_planned_idx) \
 	X(stage) \
 	X(employee) \

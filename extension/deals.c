@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -63,6 +64,53 @@ sb_deal_from_slot(TupleTableSlot *slot, SbDealRow *d)
 
 /* Unknown and invisible deals get this same error everywhere (SB030). */
 
+/* The planned activities of a deal as snap shows them: count and id sum. */
+static void
+planned_digest(Relation acts, int64 deal_id, Snapshot snap, int64 *count, int64 *idsum)
+{
+	SbProbe		p;
+	TupleTableSlot *slot;
+	bool		isnull;
+
+	*count = *idsum = 0;
+	sb_probe_begin(&p, acts, sb_cat.activity_planned_idx, snap);
+	for (slot = sb_probe(&p, deal_id); slot != NULL; slot = sb_probe_next(&p))
+		if (sb_slot_act_status(slot, sb_cat.act_att[ACT_STATUS]) == SB_PLANNED)
+		{
+			(*count)++;
+			*idsum += sb_slot_int8(slot, sb_cat.act_att[ACT_ID], &isnull);
+		}
+	sb_probe_end(&p);
+}
+
+/*
+ * Under REPEATABLE READ or SERIALIZABLE, an API call acts on the deal's
+ * planned activities as its snapshot shows them. If another transaction
+ * planned, finished or removed one since, without changing the deal row
+ * (a later activity does not move next_due), the row lock alone would not
+ * notice: this makes it a serialization failure, as a changed deal row is.
+ */
+static void
+planned_unchanged_since_snapshot(int64 deal_id)
+{
+	Relation	acts = table_open(sb_cat.activity, AccessShareLock);
+	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
+	int64		c1,
+				s1,
+				c2,
+				s2;
+
+	planned_digest(acts, deal_id, GetTransactionSnapshot(), &c1, &s1);
+	planned_digest(acts, deal_id, latest, &c2, &s2);
+	UnregisterSnapshot(latest);
+	table_close(acts, NoLock);
+	if (c1 != c2 || s1 != s2)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent change of the activities of deal " INT64_FORMAT, deal_id),
+				 errhint("Retry the transaction.")));
+}
+
 /*
  * The first step of every API call that changes a deal: check that the
  * session may see it, take its row lock, and read its newest version.
@@ -88,6 +136,8 @@ sb_open_deal_for_change(int64 id, SbDealRow *d)
 	sb_fetch_end(&f);
 	if (!sb_can_access_owner(d->owner_id))
 		sb_deal_not_found(id);
+	if (IsolationUsesXactSnapshot())
+		planned_unchanged_since_snapshot(id);
 }
 
 /* A deal as the newest data shows it (no visibility check); false if none. */

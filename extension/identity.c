@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 #include "utils/rel.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/timestamp.h"
@@ -48,7 +49,20 @@ typedef struct Acting
 } Acting;
 
 static Acting acting = {false, 0, InvalidOid, 0};
-static Acting acting_before = {false, 0, InvalidOid, 0};	/* to restore */
+
+/*
+ * What each (sub)transaction level found before its first set_employee(),
+ * to restore when it rolls back: one entry per level that called it, the
+ * innermost last.
+ */
+#define MAX_ACTING_LEVELS 64
+typedef struct SavedActing
+{
+	Acting		before;			/* what the level found */
+	int			level;			/* the level that called set_employee() */
+} SavedActing;
+static SavedActing acting_saved[MAX_ACTING_LEVELS];
+static int	acting_nsaved = 0;
 
 /* role -> employee look-up, remembered per role and cache generation */
 static Oid	last_uid = InvalidOid;
@@ -67,7 +81,7 @@ xact_cb(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			memset(&acting, 0, sizeof(acting));
-			memset(&acting_before, 0, sizeof(acting_before));
+			acting_nsaved = 0;
 			break;
 		default:
 			break;
@@ -75,22 +89,33 @@ xact_cb(XactEvent event, void *arg)
 }
 
 /*
- * End of a subtransaction: a rollback of the one that called
- * set_employee() undoes it; a commit hands the choice to the parent.
+ * End of a subtransaction: a rollback of a level that called
+ * set_employee() restores what that level found; a commit hands its
+ * choice, and what it found, to the parent level.
  */
 static void
 subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 		   SubTransactionId parentSubid, void *arg)
 {
 	int			level = GetCurrentTransactionNestLevel();
+	SavedActing *top = acting_nsaved > 0 ? &acting_saved[acting_nsaved - 1] : NULL;
 
-	if ((event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB) ||
-		!acting.set || acting.nest_level < level)
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	if (event == SUBXACT_EVENT_COMMIT_SUB)
-		acting.nest_level = level - 1;
+	if (top == NULL || top->level != level)
+		return;					/* this level did not call set_employee() */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		acting = top->before;
+		acting_nsaved--;
+		return;
+	}
+	/* commit: the parent now owns the choice */
+	acting.nest_level = level - 1;
+	if (acting_nsaved > 1 && acting_saved[acting_nsaved - 2].level == level - 1)
+		acting_nsaved--;		/* the parent's own entry already holds what it found */
 	else
-		acting = acting_before;
+		top->level = level - 1;
 }
 
 void
@@ -210,6 +235,27 @@ sb_check_provenance(HeapTuple t, TupleDesc desc, AttrNumber at_att,
 		sb_edit(e, by_att, Int64GetDatum(me), false);
 }
 
+/*
+ * Ids of new deals and activities are the server's for ordinary users: a
+ * raw INSERT of theirs gets a fresh id from the identity sequence whatever
+ * it supplies (OVERRIDING SYSTEM VALUE included), so an id they choose can
+ * neither probe which ids exist (a unique violation) nor claim the ids the
+ * next writers would get. salesboard_admin and salesboard_app members keep
+ * the ids they give (imports); the API functions insert as the owner.
+ */
+int64
+sb_server_id(HeapTuple t, TupleDesc desc, AttrNumber id_att, Oid seq, SbRowEdit *e)
+{
+	bool		isnull;
+	int64		id;
+
+	if (sb_may_backdate())
+		return DatumGetInt64(heap_getattr(t, id_att, desc, &isnull));
+	id = nextval_internal(seq, false);
+	sb_edit(e, id_att, Int64GetDatum(id), false);
+	return id;
+}
+
 /* salesboard.current_employee() -> bigint */
 Datum
 sb_current_employee_sql(PG_FUNCTION_ARGS)
@@ -248,7 +294,19 @@ sb_set_employee_sql(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
 				 errmsg("employee " INT64_FORMAT " does not exist", emp),
 				 errhint("Pass the id of a row of salesboard.employee.")));
-	acting_before = acting;
+	/* the first call at this level remembers what the level found */
+	if (acting_nsaved == 0 ||
+		acting_saved[acting_nsaved - 1].level != GetCurrentTransactionNestLevel())
+	{
+		if (acting_nsaved >= MAX_ACTING_LEVELS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("set_employee() called in more than %d nested savepoints", MAX_ACTING_LEVELS),
+					 errhint("Call set_employee() once, after BEGIN.")));
+		acting_saved[acting_nsaved].before = acting;
+		acting_saved[acting_nsaved].level = GetCurrentTransactionNestLevel();
+		acting_nsaved++;
+	}
 	acting.set = true;
 	acting.employee = emp;
 	acting.role = GetUserId();

@@ -19,6 +19,8 @@ extern bool sb_is_admin(void);
 extern bool sb_may_backdate(void);
 extern bool sb_can_access_owner(int64 owner_id);
 extern void sb_check_at(TimestampTz at);
+extern int64 sb_server_id(HeapTuple t, TupleDesc desc, AttrNumber id_att, Oid seq,
+						  SbRowEdit *e);
 extern void sb_check_provenance(HeapTuple t, TupleDesc desc, AttrNumber at_att,
 								AttrNumber by_att, const char *what, int64 id,
 								SbRowEdit *e);

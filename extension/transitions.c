@@ -121,7 +121,7 @@ deal_before_insert(TriggerData *td)
 	const SbStage *st;
 	Datum		v;
 
-	id = DatumGetInt64(dget(t, desc, DEAL_ID, &isnull));
+	id = sb_server_id(t, desc, DATT(DEAL_ID), sb_cat.deal_id_seq, &e);
 	stage_id = DatumGetInt64(dget(t, desc, DEAL_STAGE_ID, &isnull));
 	if (isnull)
 		return t;				/* NOT NULL says it */

@@ -6,7 +6,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(10);
+SELECT plan(14);
 
 SET ROLE sbt_app;
 SELECT is(current_employee(), NULL::bigint, 'the app role alone is nobody');
@@ -35,6 +35,31 @@ SELECT is(current_employee(), NULL::bigint, 'a role that is no employee stays no
 RESET ROLE;
 SET ROLE sbt_app;
 SELECT is(current_employee(), 6::bigint, 'back as the app role: still 6');
+RESET ROLE;
+
+-- several calls in one savepoint, and nested savepoints, unwind exactly
+SET ROLE sbt_app;
+SAVEPOINT x;
+SELECT set_employee(6);
+SELECT set_employee(10);
+ROLLBACK TO SAVEPOINT x;
+SELECT is(current_employee(), 6::bigint, 'two calls in one savepoint: its rollback restores what it found (still 6 from before)');
+SELECT set_employee(4);
+SAVEPOINT p;
+SELECT set_employee(6);
+SAVEPOINT q;
+SELECT set_employee(10);
+ROLLBACK TO SAVEPOINT q;
+SELECT is(current_employee(), 6::bigint, 'rolling back the inner savepoint: 6');
+ROLLBACK TO SAVEPOINT p;
+SELECT is(current_employee(), 4::bigint, 'rolling back the outer one: 4');
+SAVEPOINT r;
+SELECT set_employee(6);
+SAVEPOINT s;
+SELECT set_employee(10);
+RELEASE SAVEPOINT s;
+ROLLBACK TO SAVEPOINT r;
+SELECT is(current_employee(), 4::bigint, 'a released inner choice goes with its outer savepoint: 4');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -37,3 +37,9 @@ COMMENT ON COLUMN salesboard.activity.created_by IS
 /* Only the names of the IANA database, the same on every server. */
 COMMENT ON FUNCTION salesboard.is_time_zone(text) IS
     'True for a zone or link name of the IANA time-zone database exactly as spelled there (compiled-in list, tzdata 2025b); false for abbreviations, POSIX rules, localtime, posixrules, Factory, posix/..., right/...';
+
+/* An employee updates only what handling an inbound request changes: not
+ * its source, reference, sender or moments (an UPDATE of the unique
+ * (source_id, external_ref) could probe other people's requests). */
+REVOKE UPDATE ON salesboard.inbound FROM salesboard_user;
+GRANT UPDATE (status, deal_id, handled_at, handled_by) ON salesboard.inbound TO salesboard_user;
