@@ -1045,6 +1045,7 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	SbDealRow	deal;
 	int			step;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 2, "subject");
 	sb_require_arg(fcinfo, 3, "kind");
@@ -1106,6 +1107,7 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 	SbDealRow	deal;
 	int			step;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "activity_id");
 	sb_require_arg(fcinfo, 1, done ? "result" : "reason");
 	sb_require_arg(fcinfo, 2, "at");

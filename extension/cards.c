@@ -377,16 +377,16 @@ parse_horizon(const char *h)
 static int64
 employee_arg(FunctionCallInfo fcinfo, int argno)
 {
-	int64		emp;
+	int64		emp = sb_require_employee();
 
 	if (PG_ARGISNULL(argno))
 	{
-		emp = sb_current_employee();
-		if (emp == 0)
+		if (emp == 0)			/* an administrator or reader acting as nobody */
 			ereport(ERROR,
 					(errcode(ERRCODE_SB_NO_EMPLOYEE),
-					 errmsg("role \"%s\" is not an employee", GetUserNameFromId(GetUserId(), false)),
-					 errhint("Pass employee_id, set employee.role_name for this role, or call salesboard.set_employee() first.")));
+					 errmsg("role \"%s\" acts as no employee, and no employee_id was given",
+							GetUserNameFromId(GetUserId(), false)),
+					 errhint("Pass employee_id: whose board to show.")));
 	}
 	else
 		emp = PG_GETARG_INT64(argno);

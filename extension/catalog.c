@@ -158,6 +158,7 @@ sb_catalog(void)
 	sb_cat.role_user = get_role_oid("salesboard_user", true);
 	sb_cat.role_admin = get_role_oid("salesboard_admin", true);
 	sb_cat.role_app = get_role_oid("salesboard_app", true);
+	sb_cat.role_reader = get_role_oid("salesboard_reader", true);
 
 	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(sb_cat.deal));
 	if (!HeapTupleIsValid(tp))

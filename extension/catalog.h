@@ -111,7 +111,8 @@ typedef struct SbCatalog
 	SB_RELATIONS_LATER(SB_REL_FIELD)
 	Oid			role_user,
 				role_admin,
-				role_app;
+				role_app,
+				role_reader;
 	AttrNumber	deal_att[DEAL_NCOLS];
 	AttrNumber	act_att[ACT_NCOLS];
 	AttrNumber	hist_att[HIST_NCOLS];

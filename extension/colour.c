@@ -43,6 +43,7 @@
 
 PG_FUNCTION_INFO_V1(sb_card_colour_id);
 PG_FUNCTION_INFO_V1(sb_card_colour_row);
+PG_FUNCTION_INFO_V1(sb_card_colour_of);
 PG_FUNCTION_INFO_V1(sb_why_colour);
 PG_FUNCTION_INFO_V1(sb_card_colour_due);
 
@@ -148,6 +149,7 @@ sb_card_colour_id(PG_FUNCTION_ARGS)
 	SbDealRow	d;
 	TimestampTz at;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "at");
 	at = sb_moment_arg(fcinfo, 1, "at");
@@ -158,9 +160,18 @@ sb_card_colour_id(PG_FUNCTION_ARGS)
 }
 
 /*
- * salesboard.card_colour(d salesboard.deal, at timestamptz) -> text: the
- * same rule for a row the query already has, without reading the deal again.
+ * salesboard.card_colour_of(d salesboard.deal, at timestamptz) -> text: the
+ * same rule for a row the query already has, without reading the deal
+ * again. (1.0 called it card_colour(d, at), symbol sb_card_colour_row, which
+ * stays for a 1.0 schema: an untyped parameter made the two card_colour
+ * overloads ambiguous for drivers.)
  */
+Datum
+sb_card_colour_of(PG_FUNCTION_ARGS)
+{
+	return sb_card_colour_row(fcinfo);
+}
+
 Datum
 sb_card_colour_row(PG_FUNCTION_ARGS)
 {
@@ -174,6 +185,7 @@ sb_card_colour_row(PG_FUNCTION_ARGS)
 	TimestampTz next_due = 0;
 	SbStatus	status;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "d");
 	sb_require_arg(fcinfo, 1, "at");
 	sb_catalog();
@@ -210,6 +222,7 @@ sb_card_colour_row(PG_FUNCTION_ARGS)
 Datum
 sb_card_colour_due(PG_FUNCTION_ARGS)
 {
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "owner_id");
 	sb_require_arg(fcinfo, 2, "at");
 	PG_RETURN_TEXT_P(colour_text(
@@ -240,6 +253,7 @@ sb_why_colour(PG_FUNCTION_ARGS)
 	uint64		i;
 	Datum		arg[1];
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "at");
 	at = sb_moment_arg(fcinfo, 1, "at");

@@ -155,6 +155,34 @@ sb_is_admin(void)
 		(OidIsValid(sb_cat.role_admin) && has_privs_of_role(GetUserId(), sb_cat.role_admin));
 }
 
+/* salesboard_reader members (BI tools) see every row and write nothing. */
+bool
+sb_is_reader(void)
+{
+	sb_catalog();
+	return OidIsValid(sb_cat.role_reader) && has_privs_of_role(GetUserId(), sb_cat.role_reader);
+}
+
+/*
+ * The employee the session acts as; a session that acts as nobody (and is
+ * no administrator or reader, who see everything) gets SB022, the same
+ * error everywhere: from the functions and from row-level security alike,
+ * rather than an empty answer that hides a forgotten set_employee().
+ */
+int64
+sb_require_employee(void)
+{
+	int64		me = sb_current_employee();
+
+	if (me == 0 && !sb_is_admin() && !sb_is_reader())
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_NO_EMPLOYEE),
+				 errmsg("role \"%s\" acts as no employee", GetUserNameFromId(sb_caller(), false)),
+				 errdetail("salesboard shows and changes deals on behalf of an employee."),
+				 errhint("Log in as the role named in the employee's employee.role_name, or, for an application role in salesboard_app, call salesboard.set_employee(employee_id) after BEGIN.")));
+	return me;
+}
+
 /* May the session pass `at` other than now()? Admins and pooled applications. */
 bool
 sb_may_backdate(void)
@@ -169,11 +197,9 @@ sb_can_access_owner(int64 owner_id)
 {
 	int64		me;
 
-	if (sb_is_admin())
+	if (sb_is_admin() || sb_is_reader())
 		return true;
-	me = sb_current_employee();
-	if (me == 0)
-		return false;
+	me = sb_require_employee();
 	if (me == owner_id)
 		return true;
 	return sb_is_head_over(me, owner_id);

@@ -16,6 +16,8 @@
 
 extern int64 sb_current_employee(void);
 extern bool sb_is_admin(void);
+extern bool sb_is_reader(void);
+extern int64 sb_require_employee(void);
 extern bool sb_may_backdate(void);
 extern bool sb_can_access_owner(int64 owner_id);
 extern void sb_check_at(TimestampTz at);

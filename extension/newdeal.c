@@ -166,6 +166,7 @@ sb_deal_create(const SbNewDeal *nd)
 	int			step;
 
 	sb_catalog();
+	(void) sb_require_employee();
 	st = check_owner_and_stage(nd);
 	check_values(nd);
 

@@ -683,6 +683,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	SbDealRow	deal;
 	int			step;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
 	sb_require_arg(fcinfo, 2, "result");
@@ -828,6 +829,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	const SbStage *st;
 	int			step;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "won");
 	sb_require_arg(fcinfo, 2, "result");
@@ -916,6 +918,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	SbDealRow	deal;
 	int			step;
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "to_stage_id");
 	next_step_args(fcinfo, 2, 9, &next);
@@ -965,6 +968,7 @@ sb_set_priority(PG_FUNCTION_ARGS)
 	SbDealRow	deal;
 	Datum		v[2];
 
+	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "flagged");
 	sb_catalog();

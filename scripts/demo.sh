@@ -70,8 +70,8 @@ SELECT d.name AS department, p.name AS parent, h.name AS head,
 \echo
 \echo == deals per stage (every open deal has a planned activity: verify() finds nothing)
 SELECT s.name AS stage, s.kind, count(d.id) AS deals, coalesce(sum(d.amount), 0) AS amount,
-       count(*) FILTER (WHERE card_colour(d) = 'red') AS red,
-       count(*) FILTER (WHERE card_colour(d) = 'yellow') AS yellow
+       count(*) FILTER (WHERE card_colour_of(d) = 'red') AS red,
+       count(*) FILTER (WHERE card_colour_of(d) = 'yellow') AS yellow
   FROM stage s LEFT JOIN deal d ON d.stage_id = s.id
  WHERE s.pipeline_id = (SELECT min(id) FROM pipeline)
  GROUP BY s.id, s.name, s.kind, s.position ORDER BY s.position;
@@ -86,7 +86,7 @@ SELECT count(*) AS broken_invariants FROM verify();
 \echo == a few deals of one salesperson with their next activity, in their own time zone
 SELECT d.title, s.name AS stage, a.kind, a.subject,
        to_char(d.next_due AT TIME ZONE e.time_zone, 'DD.MM HH24:MI') AS due_local,
-       e.time_zone, card_colour(d) AS colour
+       e.time_zone, card_colour_of(d) AS colour
   FROM deal d JOIN stage s ON s.id = d.stage_id JOIN employee e ON e.id = d.owner_id
   JOIN activity a ON a.id = d.next_activity_id
  WHERE d.owner_id = :seller AND d.status = 'open'

@@ -52,7 +52,7 @@ SELECT title, colour FROM board(10, 'week', tags => '{VIP}', service_type_id => 
 SELECT rank, title, owner_id, next_due FROM deal_list(10, at => '2026-03-10 09:00+00');
 
 -- the colours and why
-SELECT d.title, card_colour(d, '2026-03-10 09:00+00') AS colour
+SELECT d.title, card_colour_of(d, '2026-03-10 09:00+00') AS colour
   FROM deal d WHERE d.owner_id IN (10, 11, 12) AND d.status = 'open' ORDER BY d.title;
 SELECT state, subject, due_at FROM why_colour(
     (SELECT id FROM deal WHERE title = 'All-day today'), '2026-03-10 09:00+00');

@@ -23,7 +23,7 @@
 --  * why_colour() names the deciding activities with states
 --    overdue / today / planned; tasks count like interactions; done and
 --    cancelled activities do not count; closed deals are green;
---  * card_colour(d) over a deal row equals card_colour(d.id).
+--  * card_colour_of(d) over a deal row equals card_colour(d.id).
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
@@ -274,19 +274,19 @@ SELECT is_empty($$SELECT * FROM salesboard.why_colour($$ || :w2 || $$, '2026-03-
                 'why_colour of a closed deal is empty');
 
 /* ------------------------------------------------------------------
- * card_colour(d) over a row equals card_colour(d.id) (3)
+ * card_colour_of(d) over a row equals card_colour(d.id) (3)
  * ------------------------------------------------------------------ */
 SELECT is(
     (SELECT count(*) FROM deal d CROSS JOIN (SELECT DISTINCT at FROM cases) x
-      WHERE card_colour(d, x.at) IS DISTINCT FROM card_colour(d.id, x.at)),
+      WHERE card_colour_of(d, x.at) IS DISTINCT FROM card_colour(d.id, x.at)),
     0::bigint,
     'card_colour(row) = card_colour(id) for every deal at every case moment');
 SELECT is(
-    (SELECT array_agg(DISTINCT card_colour(d, x.at) ORDER BY card_colour(d, x.at))
+    (SELECT array_agg(DISTINCT card_colour_of(d, x.at) ORDER BY card_colour_of(d, x.at))
        FROM deal d CROSS JOIN (SELECT DISTINCT at FROM cases) x),
     ARRAY['green', 'red', 'yellow'],
     'the row comparison above covers all three colours');
-SELECT is((SELECT card_colour(d, '2026-03-10 12:00+03') FROM deal d WHERE id = :w2), 'green',
+SELECT is((SELECT card_colour_of(d, '2026-03-10 12:00+03') FROM deal d WHERE id = :w2), 'green',
           'card_colour(row) of a closed deal is green');
 
 /* ------------------------------------------------------------------

@@ -44,10 +44,10 @@ SELECT create_deal(1, 1, 'First deal', '2026-03-10 20:30+00', 'Call', at => '202
 # the next day in Kathmandu (green)
 my $bg = $node->background_psql('postgres');
 $bg->query_safe('SET search_path = salesboard');
-is($bg->query_safe("SELECT card_colour(d, '2026-03-10 09:00+00') FROM deal d"),
+is($bg->query_safe("SELECT card_colour_of(d, '2026-03-10 09:00+00') FROM deal d"),
 	'yellow', 'colour judged in Moscow, the cached zone');
 $node->safe_psql('postgres', "UPDATE salesboard.employee SET time_zone = 'Asia/Kathmandu' WHERE id = 1");
-is($bg->query_safe("SELECT card_colour(d, '2026-03-10 09:00+00') FROM deal d"),
+is($bg->query_safe("SELECT card_colour_of(d, '2026-03-10 09:00+00') FROM deal d"),
 	'green', 'the other session judges in the new zone at once');
 is($bg->query_safe(q{SELECT salesboard.board_text(1, at => '2026-03-10 09:00+00') LIKE 'Board of Ann%'}),
 	't', 'board_text works after the cache was invalidated');

@@ -622,7 +622,7 @@ sub round_sql
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_main, 11, $AT + interval '7 days', 'open already', at => $AT);");
 	# reading
 	$sql .= $chk->('card_colour_id', "salesboard.card_colour(:d_main, $AT)");
-	$sql .= $chk->('card_colour_row', "(SELECT salesboard.card_colour(d, $AT) FROM salesboard.deal d WHERE d.id = :d_main)");
+	$sql .= $chk->('card_colour_row', "(SELECT salesboard.card_colour_of(d, $AT) FROM salesboard.deal d WHERE d.id = :d_main)");
 	$sql .= $chk->('due_colour', "(SELECT salesboard.due_colour(d.owner_id, d.next_due, $AT) FROM salesboard.deal d WHERE d.id = :d_main)");
 	$sql .= $chk->('why_colour', "(SELECT count(*) FROM salesboard.why_colour(:d_main, $AT + interval '30 days'))");
 	$sql .= $chk->('board_default', "(SELECT count(*) FROM salesboard.board(at => $AT))");
