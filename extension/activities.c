@@ -49,6 +49,7 @@
 #include "errcodes.h"
 #include "identity.h"
 #include "protocol.h"
+#include "requests.h"
 #include "rows.h"
 #include "spi.h"
 #include "texts.h"
@@ -1044,6 +1045,8 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	bool		has_assignee;
 	SbDealRow	deal;
 	int			step;
+	pg_uuid_t  *request_id;
+	SbRequestAnswer answer;
 
 	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
@@ -1067,8 +1070,11 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 				 errmsg("deal " INT64_FORMAT " \"%s\" is %s: no activities can be planned on it",
 						deal_id, deal.title, deal.status == SB_WON ? "won" : "lost"),
 				 errhint("Reopen it first with salesboard.reopen_deal().")));
-	/* plan_activity(deal_id, due, subject, kind, all_day, assignee_id, at, due_date) */
+	/* plan_activity(deal_id, due, subject, kind, all_day, assignee_id, at, due_date, request_id) */
 	due = sb_due_args(fcinfo, 1, 7, deal.owner_id, "due", "due_date", &all_day);
+	request_id = PG_NARGS() > 8 ? sb_uuid_arg(fcinfo, 8) : NULL;
+	if (sb_request_claim(request_id, "plan_activity", deal_id, &answer))
+		PG_RETURN_INT64(answer.activity_id);
 
 	SPI_connect();
 	step = sb_protocol_begin(SB_OP_ACTIVITY, deal_id);
@@ -1077,6 +1083,9 @@ sb_plan_activity(PG_FUNCTION_ARGS)
 	sb_refresh_next_due(deal_id);
 	sb_protocol_end(step);
 	SPI_finish();
+	answer.deal_id = deal_id;
+	answer.activity_id = act_id;
+	sb_request_answer(request_id, &answer);
 	PG_RETURN_INT64(act_id);
 }
 
@@ -1099,6 +1108,8 @@ fetch_activity(int64 act_id, int64 *deal_id, SbActStatus *status)
 static void
 finish_api(FunctionCallInfo fcinfo, bool done)
 {
+	pg_uuid_t  *request_id;
+	SbRequestAnswer answer;
 	int64		act_id,
 				deal_id = 0;
 	char	   *result;
@@ -1109,6 +1120,11 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 
 	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "activity_id");
+	/* request_id (argument 3 from 1.1 on): the same request changes nothing again */
+	request_id = PG_NARGS() > 3 ? sb_uuid_arg(fcinfo, 3) : NULL;
+	if (sb_request_claim(request_id, done ? "complete_activity" : "cancel_activity",
+						 PG_GETARG_INT64(0), &answer))
+		return;
 	sb_require_arg(fcinfo, 1, done ? "result" : "reason");
 	sb_require_arg(fcinfo, 2, "at");
 	act_id = PG_GETARG_INT64(0);
@@ -1145,6 +1161,9 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 	sb_refresh_next_due(deal_id);
 	sb_protocol_end(step);
 	SPI_finish();
+	answer.deal_id = deal_id;
+	answer.activity_id = act_id;
+	sb_request_answer(request_id, &answer);
 }
 
 /* salesboard.complete_activity(activity_id, result, at) */

@@ -27,6 +27,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -49,6 +50,7 @@
 #include "identity.h"
 #include "newdeal.h"
 #include "protocol.h"
+#include "requests.h"
 #include "rows.h"
 #include "spi.h"
 #include "texts.h"
@@ -404,11 +406,46 @@ history_params(const SbDealRow *deal, pg_uuid_t *request_id, NameData *role,
 	n[5] = request_id ? ' ' : 'n';
 }
 
+/* What move_deal, close_deal and reopen_deal answer (type salesboard.change). */
+typedef struct Change
+{
+	int64		deal_id;
+	int64		history_id;
+	int64		planned_activity_id;	/* 0: none */
+	bool		replayed;
+} Change;
+
+static Change last_change;		/* the answer of the change just written */
+
+/*
+ * The answer as a salesboard.change row; void for a 1.0 schema, whose
+ * functions return void until ALTER EXTENSION salesboard UPDATE.
+ */
+static Datum
+change_result(FunctionCallInfo fcinfo, const Change *c)
+{
+	TupleDesc	desc;
+	Datum		v[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		PG_RETURN_VOID();
+	desc = BlessTupleDesc(desc);
+	v[0] = Int64GetDatum(c->deal_id);
+	v[1] = Int64GetDatum(c->history_id);
+	v[2] = Int64GetDatum(c->planned_activity_id);
+	nulls[2] = c->planned_activity_id == 0;
+	v[3] = BoolGetDatum(c->replayed);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+}
+
 /* Run the one statement of a change; it must have written the history row. */
 static void
 exec_change(SbQuery *plain, SbQuery *with_request, pg_uuid_t *request_id,
 			Datum *v, char *n)
 {
+	bool		isnull;
+
 	sb_exec(request_id ? with_request : plain, v, n, false, 0);
 	if (SPI_processed != 1)
 	{
@@ -420,6 +457,10 @@ exec_change(SbQuery *plain, SbQuery *with_request, pg_uuid_t *request_id,
 					 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
 		elog(ERROR, "salesboard: a stage change wrote no history row");
 	}
+	last_change.deal_id = DatumGetInt64(v[0]);
+	last_change.history_id = sb_spi_int8(0, 1, &isnull);
+	last_change.planned_activity_id = sb_spi_int8(0, 2, &isnull);
+	last_change.replayed = false;
 }
 
 /*
@@ -445,6 +486,8 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 
 	if (request_id == NULL)
 		return false;
+	if (sb_request_known(request_id))
+		sb_request_reused(request_id);	/* create_deal, plan_activity... had it */
 	rel = table_open(sb_cat.stage_history, AccessShareLock);
 	idx = index_open(sb_cat.stage_history_request_id_key, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
@@ -458,6 +501,10 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 		bool		isnull;
 
 		h_deal = sb_slot_int8(slot, sb_cat.hist_att[HIST_DEAL_ID], &isnull);
+		last_change.deal_id = h_deal;
+		last_change.history_id = sb_slot_int8(slot, SPI_fnumber(RelationGetDescr(rel), "id"), &isnull);
+		last_change.planned_activity_id = sb_slot_int8(slot, SPI_fnumber(RelationGetDescr(rel), "next_activity_id"), &isnull);
+		last_change.replayed = true;
 		h_stage = sb_slot_int8(slot, sb_cat.hist_att[HIST_TO_STAGE_ID], &isnull);
 		h_event = TextDatumGetCString(slot_getattr(slot, sb_cat.hist_att[HIST_EVENT], &isnull));
 	}
@@ -596,7 +643,7 @@ check_expected_stage(FunctionCallInfo fcinfo, int argno, const SbDealRow *deal)
 	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at, " \
 	"       moved_by, moved_by_role, owner_id, amount, result, activity_id, next_activity_id, request_id) " \
 	"SELECT $1, 'move', $13, $2, $4, $14, $15, $16, $17, $3, (SELECT id FROM done), nd.new_id, $18 " \
-	"  FROM nd, mv " conflict " RETURNING id"
+	"  FROM nd, mv " conflict " RETURNING id, next_activity_id"
 #define MOVE_TYPES {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, \
 	TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT8OID, INT8OID, HIST_TYPES}
 
@@ -699,7 +746,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 
 	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
 	if (request_seen(request_id, deal.id, "move", to_stage_id))
-		PG_RETURN_VOID();
+		return change_result(fcinfo, &last_change);
 	check_expected_stage(fcinfo, 9, &deal);
 	require_open(&deal, "moved");
 	at = change_moment(&deal, at);
@@ -719,7 +766,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	write_move(&deal, to_stage_id, result, &next, request_id, at);
 	sb_protocol_end(step);
 	SPI_finish();
-	PG_RETURN_VOID();
+	return change_result(fcinfo, &last_change);
 }
 
 /* ------------------------------------------------------------------
@@ -736,7 +783,7 @@ sb_move_deal(PG_FUNCTION_ARGS)
 	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at, " \
 	"       moved_by, moved_by_role, owner_id, amount, result, activity_id, lost_reason_id, request_id) " \
 	"SELECT $1, $7, $9, $6, $5, $10, $11, $12, $13, $3, (SELECT a.id FROM acts a WHERE a.id = $2), $8, $14 " \
-	"  FROM cl " conflict " RETURNING id"
+	"  FROM cl " conflict " RETURNING id, next_activity_id"
 #define CLOSE_TYPES {INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, HIST_TYPES}
 
 static SbQuery q_close = {CLOSE_SQL(""), 14, CLOSE_TYPES, NULL};
@@ -845,7 +892,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 
 	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
 	if (request_seen(request_id, deal.id, won ? "won" : "lost", 0))
-		PG_RETURN_VOID();
+		return change_result(fcinfo, &last_change);
 	check_expected_stage(fcinfo, 6, &deal);
 	require_open(&deal, "closed again");
 	at = change_moment(&deal, at);
@@ -857,7 +904,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	write_close(&deal, st, won, result, has_reason, lost_reason_id, request_id, at);
 	sb_protocol_end(step);
 	SPI_finish();
-	PG_RETURN_VOID();
+	return change_result(fcinfo, &last_change);
 }
 
 /* ------------------------------------------------------------------
@@ -873,7 +920,7 @@ sb_close_deal(PG_FUNCTION_ARGS)
 	"INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at, " \
 	"       moved_by, moved_by_role, owner_id, amount, result, next_activity_id, request_id) " \
 	"SELECT $1, 'reopen', $10, $2, $3, $11, $12, $13, $14, $9, nxt.id, $15 " \
-	"  FROM nxt, ro " conflict " RETURNING id"
+	"  FROM nxt, ro " conflict " RETURNING id, next_activity_id"
 #define REOPEN_TYPES {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, BOOLOID, \
 	INT8OID, TEXTOID, HIST_TYPES}
 
@@ -934,7 +981,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 
 	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
 	if (request_seen(request_id, deal.id, "reopen", to_stage_id))
-		PG_RETURN_VOID();
+		return change_result(fcinfo, &last_change);
 	at = change_moment(&deal, at);
 	if (deal.status == SB_OPEN)
 		ereport(ERROR,
@@ -951,7 +998,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 	write_reopen(&deal, to_stage_id, &next, reason, request_id, at);
 	sb_protocol_end(step);
 	SPI_finish();
-	PG_RETURN_VOID();
+	return change_result(fcinfo, &last_change);
 }
 
 /* ------------------------------------------------------------------
@@ -990,6 +1037,8 @@ Datum
 sb_create_deal(PG_FUNCTION_ARGS)
 {
 	SbNewDeal	nd = {0};
+	pg_uuid_t  *request_id;
+	SbRequestAnswer answer;
 
 	sb_require_arg(fcinfo, 0, "owner_id");
 	sb_require_arg(fcinfo, 1, "stage_id");
@@ -1017,5 +1066,11 @@ sb_create_deal(PG_FUNCTION_ARGS)
 	/* first_due, or first_due_date (argument 13 from 1.1 on): the owner's day */
 	nd.first_due = sb_due_args(fcinfo, 3, 13, nd.owner_id, "first_due", "first_due_date",
 							   &nd.first_all_day);
-	PG_RETURN_INT64(sb_deal_create(&nd));
+	/* request_id (argument 14 from 1.1 on): the same request returns its deal */
+	request_id = PG_NARGS() > 14 ? sb_uuid_arg(fcinfo, 14) : NULL;
+	if (sb_request_claim(request_id, "create_deal", nd.owner_id, &answer))
+		PG_RETURN_INT64(answer.deal_id);
+	answer.deal_id = sb_deal_create(&nd);
+	sb_request_answer(request_id, &answer);
+	PG_RETURN_INT64(answer.deal_id);
 }

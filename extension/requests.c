@@ -1,0 +1,134 @@
+/*
+ * requests.c: request ids of create_deal, plan_activity,
+ * complete_activity and cancel_activity (services layer; requests.h).
+ *
+ * Table salesboard.api_request holds one row per request id: the
+ * operation, its target, the employee, and the answer. The claim is an
+ * INSERT ... ON CONFLICT DO NOTHING made before the work: a duplicate sent
+ * at the same moment waits for the first transaction, then finds its row
+ * (READ COMMITTED) or gets 40001 (REPEATABLE READ); if the first rolled
+ * back, the duplicate goes ahead as the first.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "catalog.h"
+#include "errcodes.h"
+#include "identity.h"
+#include "requests.h"
+#include "spi.h"
+
+static SbQuery q_claim = {
+	"INSERT INTO salesboard.api_request (request_id, operation, target_id, employee_id, created_at) "
+	"VALUES ($1, $2, $3, $4, pg_catalog.now()) ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+	4, {UUIDOID, TEXTOID, INT8OID, INT8OID}, NULL
+};
+
+static SbQuery q_read = {
+	"SELECT r.operation, r.target_id, coalesce(r.employee_id, 0), coalesce(r.deal_id, 0), "
+	"       coalesce(r.activity_id, 0) "
+	"  FROM salesboard.api_request r WHERE r.request_id = $1",
+	1, {UUIDOID}, NULL
+};
+
+static SbQuery q_answer = {
+	"UPDATE salesboard.api_request r SET deal_id = $2, activity_id = $3 WHERE r.request_id = $1",
+	3, {UUIDOID, INT8OID, INT8OID}, NULL
+};
+
+static SbQuery q_in_history = {
+	"SELECT 1 FROM salesboard.stage_history h WHERE h.request_id = $1",
+	1, {UUIDOID}, NULL
+};
+
+void
+sb_request_reused(pg_uuid_t *request_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SB_REQUEST_REUSED),
+			 errmsg("request %s was already used for another change",
+					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(request_id)))),
+			 errhint("Generate a new request_id for every new change; reuse one only to retry the same change.")));
+}
+
+bool
+sb_request_claim(pg_uuid_t *request_id, const char *op, int64 target, SbRequestAnswer *answer)
+{
+	Datum		v[4];
+	char		n[4] = {' ', ' ', ' ', ' '};
+	int64		me = sb_current_employee();
+	bool		isnull;
+	bool		replayed = false;
+
+	answer->deal_id = answer->activity_id = 0;
+	if (request_id == NULL)
+		return false;
+	sb_catalog();
+	SPI_connect();
+	v[0] = UUIDPGetDatum(request_id);
+	sb_exec(&q_in_history, v, NULL, true, 1);
+	if (SPI_processed > 0)
+		sb_request_reused(request_id);	/* a move, close or reopen had it */
+	v[1] = CStringGetTextDatum(op);
+	v[2] = Int64GetDatum(target);
+	v[3] = Int64GetDatum(me);
+	n[3] = me != 0 ? ' ' : 'n';
+	sb_exec(&q_claim, v, n, false, 1);
+	if (SPI_processed == 0)
+	{
+		char	   *old_op;
+
+		/* not read-only: a fresh snapshot sees the duplicate's committed row */
+		sb_exec(&q_read, v, NULL, false, 1);
+		if (SPI_processed != 1)
+			sb_request_reused(request_id);
+		old_op = sb_spi_text(0, 1, CurrentMemoryContext);
+		if (strcmp(old_op, op) != 0 || sb_spi_int8(0, 2, &isnull) != target ||
+			sb_spi_int8(0, 3, &isnull) != me)
+			sb_request_reused(request_id);
+		answer->deal_id = sb_spi_int8(0, 4, &isnull);
+		answer->activity_id = sb_spi_int8(0, 5, &isnull);
+		replayed = true;
+	}
+	SPI_finish();
+	return replayed;
+}
+
+void
+sb_request_answer(pg_uuid_t *request_id, const SbRequestAnswer *answer)
+{
+	Datum		v[3];
+	char		n[3] = {' ', ' ', ' '};
+
+	if (request_id == NULL)
+		return;
+	v[0] = UUIDPGetDatum(request_id);
+	v[1] = Int64GetDatum(answer->deal_id);
+	n[1] = answer->deal_id ? ' ' : 'n';
+	v[2] = Int64GetDatum(answer->activity_id);
+	n[2] = answer->activity_id ? ' ' : 'n';
+	SPI_connect();
+	sb_exec(&q_answer, v, n, false, 0);
+	SPI_finish();
+}
+
+bool
+sb_request_known(pg_uuid_t *request_id)
+{
+	Datum		v[1];
+	bool		known;
+
+	if (request_id == NULL)
+		return false;
+	v[0] = UUIDPGetDatum(request_id);
+	SPI_connect();
+	sb_exec(&q_read, v, NULL, true, 1);
+	known = SPI_processed > 0;
+	SPI_finish();
+	return known;
+}
