@@ -31,7 +31,7 @@ result() { # name, list of problems (empty: ok)
 # is a .c with its .h (headers without a .c: errcodes, tz_names)
 LAYERS="errcodes tz_names calendar catalog spi rows calls texts
         config protocol identity deals requests activities newdeal colour cards textgrid
-        transitions discipline board board_text
+        transitions discipline board board_text notify
         salesboard"
 rank_of() {
     local i=0 m

@@ -163,3 +163,19 @@ GRANT EXECUTE ON FUNCTION
     salesboard.deal_list(bigint, bigint, bigint, text[], boolean, timestamptz),
     salesboard.board_text(bigint, text, boolean, bigint, bigint, text[], boolean, timestamptz, integer, integer)
     TO salesboard_reader;
+
+/* Live changes: NOTIFY salesboard, one small JSON payload per statement
+ * that creates or changes deals, delivered at commit. */
+CREATE FUNCTION salesboard.deal_notify_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_deal_notify_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.deal_notify_trigger() FROM PUBLIC;
+CREATE TRIGGER deal_notify_insert
+    AFTER INSERT ON salesboard.deal REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.deal_notify_trigger();
+CREATE TRIGGER deal_notify_update
+    AFTER UPDATE ON salesboard.deal REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.deal_notify_trigger();
+COMMENT ON FUNCTION salesboard.deal_notify_trigger() IS
+    'Trigger: NOTIFY salesboard with {"event":"card",...} for the deals a statement created or changed';
+COMMENT ON TRIGGER deal_notify_insert ON salesboard.deal IS 'NOTIFY salesboard: new deals (event card, change create)';
+COMMENT ON TRIGGER deal_notify_update ON salesboard.deal IS 'NOTIFY salesboard: changed deals (event card, change update, what changed)';

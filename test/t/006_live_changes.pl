@@ -1,0 +1,104 @@
+# 006_live_changes.pl: an application LISTENs on channel "salesboard" in
+# one session while another works the board: one notification per
+# statement, delivered at commit (none after a rollback), naming what
+# changed, the deals and the owners; only ids, never a title or amount.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $src = $ENV{SB_SRC} // '../..';
+
+my $node = PostgreSQL::Test::Cluster->new('live');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION salesboard');
+my ($rc, $out, $err) = $node->psql('postgres', undef,
+	extra_params => [ '-v', 'ON_ERROR_STOP=1', '-v', 'deals=1000', '-f', "$src/scripts/sample_company.sql" ]);
+is($rc, 0, 'the sample company loads') or diag($err);
+$node->safe_psql('postgres', q{
+	CREATE ROLE dmitry LOGIN IN ROLE salesboard_user;
+	UPDATE salesboard.employee SET role_name = 'dmitry' WHERE id = 7;
+	CREATE ROLE app LOGIN;
+});
+
+# the listener: an ordinary role with no rights on salesboard at all
+my $listener = $node->background_psql('postgres', extra_params => [ '-U', 'app' ]);
+$listener->query_safe('LISTEN salesboard');
+
+my $mark = 0;
+# runs a query in the listener so psql reads what arrived; returns the payloads
+sub heard
+{
+	$mark++;
+	my $got = $listener->query_safe("SELECT 'mark$mark'");
+	return [ $got =~ /Asynchronous notification "salesboard" with payload "(.*?)" received/g ];
+}
+
+sub as_dmitry
+{
+	return $node->safe_psql('postgres', "SET ROLE dmitry; SET search_path = salesboard; $_[0]");
+}
+
+is_deeply(heard(), [], 'nothing before any change');
+
+my $deal = as_dmitry(q{SELECT create_deal(owner_id => 7, stage_id => 1, title => 'Secret title',
+	first_due => now() + interval '2 hours', first_subject => 'First call', amount => 777.77, currency => 'EUR')});
+my $n = heard();
+is(scalar(@$n), 1, 'create_deal: one notification');
+is($n->[0], qq({"event":"card","change":"create","what":["stage","next","details"],"deals":[$deal],"owners":[7]}),
+	'it names the new deal and its owner');
+unlike(join('', @$n), qr/Secret|777/, 'and carries no title or amount');
+
+as_dmitry(qq{SELECT move_deal($deal, 2, 'Wants a proposal', now() + interval '2 days', 'Send proposal')});
+$n = heard();
+is(scalar(@$n), 1, 'move_deal: one notification');
+like($n->[0], qr/^\{"event":"card","change":"update","what":\["stage","next"\],"deals":\[$deal\],"owners":\[7\]\}$/,
+	'a move changes stage and next activity');
+
+as_dmitry(qq{UPDATE deal SET priority = NOT priority WHERE id = $deal});
+$n = heard();
+like($n->[0] // '', qr/"what":\["priority"\]/, 'a raw priority change is heard as priority only');
+
+as_dmitry(qq{UPDATE deal SET priority = priority WHERE id = $deal});
+is_deeply(heard(), [], 'an update that changes nothing on the card is silent');
+
+as_dmitry(qq{BEGIN; SELECT move_deal($deal, 3, 'Proposal sent', now() + interval '3 days', 'Follow up'); ROLLBACK;});
+is_deeply(heard(), [], 'nothing after a rollback');
+
+# two moves in one transaction: two statements, both delivered at commit
+my $other = as_dmitry(q{SELECT create_deal(owner_id => 7, stage_id => 1, title => 'Second',
+	first_due => now() + interval '1 hour', first_subject => 'Call')});
+heard();
+as_dmitry(qq{BEGIN;
+	SELECT move_deal($deal, 3, 'Proposal sent', now() + interval '3 days', 'Follow up');
+	SELECT move_deal($other, 2, 'Called', now() + interval '1 day', 'Meet');
+	COMMIT;});
+$n = heard();
+is(scalar(@$n), 2, 'two moves in one transaction: two notifications at commit');
+like(join(' ', @$n), qr/"deals":\[$deal\].*"deals":\[$other\]/, 'one per deal, in order');
+
+# a bulk statement: one notification; too many ids for a payload become counts
+$node->safe_psql('postgres', q{
+	UPDATE salesboard.deal SET priority = NOT priority WHERE status = 'open'});
+my $open = $node->safe_psql('postgres', q{SELECT count(*) FROM salesboard.deal WHERE status = 'open'});
+$n = heard();
+is(scalar(@$n), 1, "a bulk UPDATE of $open deals: one notification");
+cmp_ok($open, '>', 400, 'more deals than a payload can list');
+like($n->[0] // '', qr/"deal_count":$open\b/, 'so it counts the deals instead of listing them');
+unlike($n->[0] // '', qr/"deals":/, 'and lists none');
+
+# a bulk statement small enough to list: every deal once, sorted
+$node->safe_psql('postgres', q{
+	UPDATE salesboard.deal SET priority = NOT priority WHERE status = 'open' AND owner_id = 7});
+my $mine = $node->safe_psql('postgres', q{
+	SELECT string_agg(id::text, ',' ORDER BY id) FROM salesboard.deal WHERE status = 'open' AND owner_id = 7});
+$n = heard();
+like($n->[0] // '', qr/"deals":\[$mine\],"owners":\[7\]\}$/, "a bulk UPDATE of one owner's deals lists each once, in order");
+cmp_ok(length($n->[0]), '<', 8000, 'and fits a NOTIFY payload');
+
+$listener->quit;
+$node->stop;
+done_testing();
