@@ -217,7 +217,9 @@ DECLARE
     total bigint := 0;
 BEGIN
     FOREACH e IN ARRAY emps LOOP
-        IF variant = 'c' AND NOT head THEN
+        IF variant = 'json' THEN
+            SELECT length(salesboard.board_json(e, horizon, subordinates => false)::text) INTO n;
+        ELSIF variant = 'c' AND NOT head THEN
             SELECT sum(length(b::text)) INTO n FROM salesboard.board(e, horizon, subordinates => false) b;
         ELSIF variant = 'c' THEN
             SELECT sum(length(b::text)) INTO n FROM salesboard.board(e, horizon, closed_days => 0) b;

@@ -95,6 +95,17 @@ for h in today month; do
     row "board() '$h', $n_boards random employees vs the hand-written indexed SELECT (same cards: $bok)" "$bc ms" "$bs ms" "${r4}x" "<= 1.2x" "$(met "$r4" 1.2)"
     if [ "$h" = today ]; then board_big=$bc; fi
 done
+say "board_json: $rounds rounds of $n_boards employees"
+tc=""; tj=""
+for r in $(seq 1 "$rounds"); do
+    e=$(emps "$big" "$r")
+    q "$big" "SELECT bench.boards('c', '$e', 'today', false)" >/dev/null
+    tj+="$(q "$big" "SELECT bench.boards('json', (('$e'::bigint[])[1:5]), 'today', false); SELECT bench.boards('json', '$e', 'today', false)" | tail -1)"$'\n'
+    tc+="$(q "$big" "SELECT bench.boards('c', (('$e'::bigint[])[1:5]), 'today', false); SELECT bench.boards('c', '$e', 'today', false)" | tail -1)"$'\n'
+done
+bj=$(printf '%s' "$tj" | median); bb=$(printf '%s' "$tc" | median)
+r10=$(ratio "$bj" "$bb")
+row "board_json() 'today', $n_boards random employees (whole board with every column, inbound, totals; as text) vs board() rows as text" "$bj ms" "$bb ms" "${r10}x" "<= 1.3x" "$(met "$r10" 1.3)"
 if [ "$big" != bench_small ]; then
     # the two datasets read in turns, round by round, each after a warm-up
     say "board scaling: $small vs $scale deals"

@@ -12,6 +12,7 @@
 #include "utils/timestamp.h"
 
 #include "calendar.h"
+#include "cardinfo.h"
 #include "cards.h"
 #include "colour.h"
 #include "config.h"
@@ -27,26 +28,6 @@ static SbQuery q_inbound = {
 	"WHERE i.status = 'new' AND i.owner_id = ANY($1) ORDER BY i.received_at, i.id LIMIT 200",
 	1, {INT8ARRAYOID}, NULL
 };
-
-static SbQuery q_pipeline_name = {
-	"SELECT p.name FROM salesboard.pipeline p WHERE p.id = $1",
-	1, {INT8OID}, NULL
-};
-
-static char *
-pipeline_name(int64 id)
-{
-	MemoryContext outer = CurrentMemoryContext;
-	Datum		v[1] = {Int64GetDatum(id)};
-	char	   *name = NULL;
-
-	SPI_connect();
-	sb_exec(&q_pipeline_name, v, NULL, true, 1);
-	if (SPI_processed == 1)
-		name = sb_spi_text(0, 1, outer);
-	SPI_finish();
-	return name ? name : psprintf(INT64_FORMAT, id);
-}
 
 /* New inbound requests of the board's people, into column col. */
 static void
@@ -114,7 +95,7 @@ draw_pipeline(StringInfo out, int64 pipeline, const SbCardList *cards, int width
 	g.cols[0].title = "Inbound";
 	for (c = 0; c < nst; c++)
 		g.cols[c + 1].title = stages[c]->name;
-	appendStringInfo(out, "\nPipeline \"%s\"\n", pipeline_name(pipeline));
+	appendStringInfo(out, "\nPipeline \"%s\"\n", sb_pipeline_name(pipeline));
 	if (with_inbound)
 		add_inbound(&g, 0, owners, nowners);
 	for (i = 0; i < cards->n; i++)
@@ -128,20 +109,6 @@ draw_pipeline(StringInfo out, int64 pipeline, const SbCardList *cards, int width
 				sb_grid_add(&g, c + 1, card_line(cd));
 	}
 	sb_grid_draw(&g, with_inbound ? 0 : 1, out);
-}
-
-/* The pipeline after `after` (-1: the first) that has cards, or -1. */
-static int64
-next_pipeline(const SbCardList *cards, int64 after)
-{
-	int64		next = -1;
-	int			i;
-
-	for (i = 0; i < cards->n; i++)
-		if (cards->cards[i].st != NULL && cards->cards[i].st->pipeline_id > after &&
-			(next == -1 || cards->cards[i].st->pipeline_id < next))
-			next = cards->cards[i].st->pipeline_id;
-	return next;
 }
 
 /* board_text(employee_id, horizon, overdue_last, client_id, service_type_id, tags, subordinates, at, closed_days, width) */
@@ -172,14 +139,14 @@ sb_board_text(PG_FUNCTION_ARGS)
 	appendStringInfoString(&out, "R overdue, Y due today, G later, ! priority; dates are the owner's local dates\n");
 
 	/* the pipelines with cards, else the first one with empty columns */
-	pipeline = next_pipeline(&cards, -1);
+	pipeline = sb_next_pipeline(&cards, -1);
 	if (pipeline == -1)
 		pipeline = sb_first_pipeline();
 	while (pipeline != -1)
 	{
 		draw_pipeline(&out, pipeline, &cards, width, first, owners, nowners);
 		first = false;
-		pipeline = next_pipeline(&cards, pipeline);
+		pipeline = sb_next_pipeline(&cards, pipeline);
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }

@@ -37,6 +37,7 @@
 	X(service_type) \
 	X(service_type_pkey) \
 	X(tag) \
+	X(tag_pkey) \
 	X(tag_name_key) \
 	X(deal_tag) \
 	X(deal_tag_pkey) \

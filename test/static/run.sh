@@ -30,8 +30,8 @@ result() { # name, list of problems (empty: ok)
 # foundation, then services, then features, then the entry point; a module
 # is a .c with its .h (headers without a .c: errcodes, tz_names)
 LAYERS="errcodes tz_names calendar catalog spi rows calls texts
-        config protocol identity deals requests activities newdeal colour cards textgrid
-        transitions discipline board board_text notify
+        config protocol identity deals requests activities newdeal colour cards cardinfo textgrid
+        transitions discipline board board_text board_json notify
         salesboard"
 rank_of() {
     local i=0 m

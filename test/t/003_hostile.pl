@@ -635,6 +635,7 @@ sub round_sql
 	$sql .= $chk->('deal_list', "(SELECT count(*) FROM salesboard.deal_list($O, client_id => 1, tags => '{VIP,Urgent}', at => $AT))");
 	$sql .= $chk->('deal_list_all', "(SELECT count(*) FROM salesboard.deal_list(at => $AT))");
 	$sql .= $chk->('board_text', "length(salesboard.board_text($O, 'week', width => 40, at => $AT)) > 0");
+	$sql .= $chk->('board_json', "(salesboard.board_json($O, 'week', at => $AT) -> 'pipelines') IS NOT NULL");
 	$sql .= $chk->('board_text_closed', "length(salesboard.board_text(horizon => 'month', overdue_last => true, closed_days => 0, at => $AT)) > 0");
 	$sql .= $chk->('current_employee', 'salesboard.current_employee()');
 	$sql .= $chk->('can_see', "salesboard.can_see($O)");
@@ -808,7 +809,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name LIKE 'Copie
 
 # every call that should succeed under the hostile paths did
 my @labels = qw(card_colour_id card_colour_row due_colour why_colour board_default board_today
-  board_3days board_week board_month board_acting deal_list deal_list_all board_text
+  board_3days board_week board_month board_acting deal_list deal_list_all board_text board_json
   board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date);
 for my $k (sort keys %session_out)
 {

@@ -43,9 +43,12 @@ at="'2026-11-27 09:00+00'"
 read_views() {
     local db=$1 out=$2
     "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -d "$db" >"$out" 2>&1 <<SQL
-SELECT 'board', e, b.* FROM unnest(ARRAY[6, 7, 2, 1]) e, salesboard.board(e, 'month', at => $at) b;
+-- the card's columns as of 1.0 (1.1 appends next_all_day, next_due_date, tags)
+SELECT 'board', e, b.column_position, b.column_kind, b.stage_id, b.stage_name, b.deal_id, b.title, b.client, b.service_type, b.amount, b.next_due, b.next_subject, b.colour, b.priority, b.owner_id, b.rank, b.pipeline_id, b.currency, b.next_kind, b.closed_at, b.client_id, b.service_type_id
+  FROM unnest(ARRAY[6, 7, 2, 1]) e, salesboard.board(e, 'month', at => $at) b;
 SELECT 'board_text', e, salesboard.board_text(e, at => $at) FROM unnest(ARRAY[6, 7]) e;
-SELECT 'list', e, l.* FROM unnest(ARRAY[6, 7]) e, salesboard.deal_list(e, at => $at) l;
+SELECT 'list', e, b.column_position, b.column_kind, b.stage_id, b.stage_name, b.deal_id, b.title, b.client, b.service_type, b.amount, b.next_due, b.next_subject, b.colour, b.priority, b.owner_id, b.rank, b.pipeline_id, b.currency, b.next_kind, b.closed_at, b.client_id, b.service_type_id
+  FROM unnest(ARRAY[6, 7]) e, salesboard.deal_list(e, at => $at) b;
 SELECT 'colour', d.id, salesboard.card_colour(d.id, $at) FROM salesboard.deal d ORDER BY d.id;
 SELECT 'counts', (SELECT count(*) FROM salesboard.deal), (SELECT count(*) FROM salesboard.activity),
        (SELECT count(*) FROM salesboard.stage_history), (SELECT count(*) FROM salesboard.inbound);
