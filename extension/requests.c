@@ -1,6 +1,7 @@
 /*
  * requests.c: request ids of create_deal, plan_activity,
- * complete_activity and cancel_activity (services layer; requests.h).
+ * complete_activity, cancel_activity and set_priority (services layer;
+ * requests.h).
  *
  * Table salesboard.api_request holds one row per request id: the
  * operation, its target, the employee, and the answer. The claim is an

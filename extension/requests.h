@@ -1,7 +1,7 @@
 /*
  * requests.h: request ids of the write functions that write no stage
  * history (services layer): create_deal, plan_activity, complete_activity,
- * cancel_activity. The same request applied again changes nothing and
+ * cancel_activity, set_priority. The same request applied again changes nothing and
  * returns the same answer; the same id for another operation is SB012.
  * (move_deal, close_deal and reopen_deal keep theirs in stage_history.)
  */

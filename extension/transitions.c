@@ -1002,7 +1002,7 @@ sb_reopen_deal(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------
- * set_priority(deal_id, flagged)
+ * set_priority(deal_id, flagged, request_id)
  * ------------------------------------------------------------------ */
 static SbQuery q_priority = {
 	"UPDATE salesboard.deal SET priority = $2 WHERE id = $1 AND priority IS DISTINCT FROM $2",
@@ -1014,17 +1014,25 @@ sb_set_priority(PG_FUNCTION_ARGS)
 {
 	SbDealRow	deal;
 	Datum		v[2];
+	pg_uuid_t  *request_id;
+	SbRequestAnswer answer = {0};
 
 	(void) sb_require_employee();
 	sb_require_arg(fcinfo, 0, "deal_id");
 	sb_require_arg(fcinfo, 1, "flagged");
 	sb_catalog();
 	sb_open_deal_for_change(PG_GETARG_INT64(0), &deal);
+	/* request_id (argument 2 from 1.1 on): the same request changes nothing again */
+	request_id = PG_NARGS() > 2 ? sb_uuid_arg(fcinfo, 2) : NULL;
+	if (sb_request_claim(request_id, "set_priority", deal.id, &answer))
+		PG_RETURN_VOID();
 	v[0] = PG_GETARG_DATUM(0);
 	v[1] = PG_GETARG_DATUM(1);
 	SPI_connect();
 	sb_exec(&q_priority, v, NULL, false, 0);
 	SPI_finish();
+	answer.deal_id = deal.id;
+	sb_request_answer(request_id, &answer);
 	PG_RETURN_VOID();
 }
 

@@ -1,13 +1,13 @@
 -- test/pgtap/61_retries.sql: safe retries and useful answers
 -- (doc/reference.md, "Deals and activities"): every write function takes
--- request_id; the same request again changes nothing and answers the same;
+-- request_id (set_priority too); the same request again changes nothing and answers the same;
 -- the same id for another operation, target or employee is SB012 and names
 -- nothing; move_deal, close_deal and reopen_deal answer a salesboard.change.
 -- (Concurrent duplicates: test/isolation/specs/same_request_create.spec.)
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(17);
+SELECT plan(21);
 
 SET ROLE sbt_app;
 SELECT set_employee(4);
@@ -54,6 +54,15 @@ SELECT throws_ok(format($$SELECT plan_activity(%s, now() + interval '5 days', 'x
                  'a create_deal request id reused for plan_activity is SB012');
 SELECT throws_ok($$SELECT create_deal(4, 11, 'Other', now() + interval '1 day', 'Call', request_id => 'c0000000-0000-4000-8000-000000000004')$$,
                  'SB012', NULL, 'a move request id reused for create_deal is SB012');
+-- set_priority: a retry after the flag was changed back changes nothing
+SELECT set_priority(:d, true, request_id => 'c0000000-0000-4000-8000-000000000009');
+SELECT set_priority(:d, false);
+SELECT lives_ok(format($$SELECT set_priority(%s, true, request_id => 'c0000000-0000-4000-8000-000000000009')$$, :d),
+                'set_priority again with the same request is no error');
+SELECT is((SELECT priority FROM deal WHERE id = :d), false, 'and changes nothing (the later unflagging stands)');
+SELECT throws_ok(format($$SELECT set_priority(%s, true, request_id => 'c0000000-0000-4000-8000-000000000002')$$, :d),
+                 'SB012', NULL, 'a plan_activity request id reused for set_priority is SB012');
+SELECT is((SELECT priority FROM deal WHERE id = :d), false, 'and the refused call changed nothing');
 SELECT set_employee(6);
 SELECT throws_ok($$SELECT create_deal(6, 11, 'Once', now() + interval '1 day', 'Call', request_id => 'c0000000-0000-4000-8000-000000000001')$$,
                  'SB012', 'request c0000000-0000-4000-8000-000000000001 was already used for another change',

@@ -21,7 +21,7 @@ COMMENT ON FUNCTION salesboard.card_colour_of(salesboard.deal, timestamptz) IS
  * api_request, one row per request id. */
 CREATE TABLE salesboard.api_request (
     request_id   uuid PRIMARY KEY,
-    operation    text NOT NULL CHECK (operation IN ('create_deal', 'plan_activity', 'complete_activity', 'cancel_activity')),
+    operation    text NOT NULL CHECK (operation IN ('create_deal', 'plan_activity', 'complete_activity', 'cancel_activity', 'set_priority')),
     target_id    bigint NOT NULL,
     employee_id  bigint,
     deal_id      bigint,
@@ -38,10 +38,10 @@ CREATE POLICY api_request_admin ON salesboard.api_request
 CREATE TRIGGER restore_mode BEFORE INSERT ON salesboard.api_request
     FOR EACH STATEMENT EXECUTE FUNCTION salesboard.restore_mode_trigger();
 COMMENT ON TABLE salesboard.api_request IS
-    'Request ids of create_deal, plan_activity, complete_activity and cancel_activity, with their answers: a retry changes nothing and answers the same (administrators may delete old rows)';
+    'Request ids of create_deal, plan_activity, complete_activity, cancel_activity and set_priority, with their answers: a retry changes nothing and answers the same (administrators may delete old rows)';
 COMMENT ON COLUMN salesboard.api_request.request_id IS 'The caller''s request id';
 COMMENT ON COLUMN salesboard.api_request.operation IS 'The function it was used for';
-COMMENT ON COLUMN salesboard.api_request.target_id IS 'Its target: the owner (create_deal), the deal (plan_activity) or the activity';
+COMMENT ON COLUMN salesboard.api_request.target_id IS 'Its target: the owner (create_deal), the deal (plan_activity, set_priority) or the activity';
 COMMENT ON COLUMN salesboard.api_request.employee_id IS 'The employee the session acted as';
 COMMENT ON COLUMN salesboard.api_request.deal_id IS 'The answer: the deal';
 COMMENT ON COLUMN salesboard.api_request.activity_id IS 'The answer: the activity';
@@ -86,6 +86,10 @@ CREATE FUNCTION salesboard.cancel_activity(
     activity_id bigint, reason text, at timestamptz DEFAULT now(), request_id uuid DEFAULT NULL)
 RETURNS void AS 'MODULE_PATHNAME', 'sb_cancel_activity' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+DROP FUNCTION salesboard.set_priority(bigint, boolean);
+CREATE FUNCTION salesboard.set_priority(deal_id bigint, flagged boolean, request_id uuid DEFAULT NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'sb_set_priority' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
 DROP FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date);
 CREATE FUNCTION salesboard.move_deal(
     deal_id bigint, to_stage_id bigint, result text,
@@ -115,6 +119,7 @@ REVOKE EXECUTE ON FUNCTION
     salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz, date, uuid),
     salesboard.complete_activity(bigint, text, timestamptz, uuid),
     salesboard.cancel_activity(bigint, text, timestamptz, uuid),
+    salesboard.set_priority(bigint, boolean, uuid),
     salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date),
     salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz, bigint),
     salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz, date)
@@ -124,6 +129,7 @@ GRANT EXECUTE ON FUNCTION
     salesboard.plan_activity(bigint, timestamptz, text, text, boolean, bigint, timestamptz, date, uuid),
     salesboard.complete_activity(bigint, text, timestamptz, uuid),
     salesboard.cancel_activity(bigint, text, timestamptz, uuid),
+    salesboard.set_priority(bigint, boolean, uuid),
     salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date),
     salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz, bigint),
     salesboard.reopen_deal(bigint, bigint, timestamptz, text, text, boolean, text, uuid, timestamptz, date)
@@ -136,6 +142,8 @@ COMMENT ON FUNCTION salesboard.complete_activity(bigint, text, timestamptz, uuid
     'Mark a planned activity done with its result; once per request_id';
 COMMENT ON FUNCTION salesboard.cancel_activity(bigint, text, timestamptz, uuid) IS
     'Cancel a planned activity with a reason; once per request_id';
+COMMENT ON FUNCTION salesboard.set_priority(bigint, boolean, uuid) IS
+    'Flag or unflag a deal for first-priority handling; once per request_id';
 COMMENT ON FUNCTION salesboard.move_deal(bigint, bigint, text, timestamptz, text, text, boolean, uuid, timestamptz, bigint, date) IS
     'Move a deal to another open stage: record the result of the current activity, plan the next (next_due, or all day on next_due_date), write history; once per request_id; returns what it did';
 COMMENT ON FUNCTION salesboard.close_deal(bigint, boolean, text, bigint, uuid, timestamptz, bigint) IS
