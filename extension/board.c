@@ -125,6 +125,12 @@ sb_board(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * deal_list(): list mode, one page of it when page_size or the keyset is
+ * given; rank is the position in the rows returned (for the first page, in
+ * the whole list): numbering from the start of the list would mean reading
+ * every row before the keyset.
+ */
 Datum
 sb_deal_list(PG_FUNCTION_ARGS)
 {

@@ -14,6 +14,15 @@
  * then laid out by column (stage order, Won, Lost) keeping due order, or,
  * with overdue_last, planned cards first and overdue ones after.
  *
+ * deal_list() is the same merge with no horizon, in (next_due, deal id)
+ * order: the index orders each owner's deals so, and the heap breaks ties
+ * between owners by deal id, so the order is total. A page starts each
+ * owner's scan strictly after the keyset (after_next_due, after_deal_id)
+ * with a row comparison on the index, and the merge stops after page_size
+ * cards. Deals without a next activity (possible only inside the
+ * transaction that left them so) come last; a paged scan reaches them by a
+ * second range scan (next_due IS NULL) once the dated ones are done.
+ *
  * Horizons, in the owner's local calendar days (today = the day `at`
  * falls on): 'today' = overdue and due before the next local midnight;
  * '3 days' = before the midnight that ends the day after tomorrow;
@@ -176,19 +185,45 @@ typedef struct OwnerScan
 	TupleTableSlot *slot;
 	SbDealRow	row;
 	bool		live;
+	int64		owner_id;
+	bool		undated_next;	/* the owner's undated deals are still to scan */
+	ScanKeyData after[2];		/* members of the keyset's row comparison */
 } OwnerScan;
+
+/*
+ * A paged scan from the keyset stops at the owner's first undated deal
+ * (NULLs sort last): go on with those, which come after every dated one.
+ * The scan began with two keys, so it is rescanned with two.
+ */
+static void
+scan_undated(OwnerScan *os)
+{
+	ScanKeyData keys[2];
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(os->owner_id));
+	ScanKeyEntryInitialize(&keys[1], SK_ISNULL | SK_SEARCHNULL, 2, InvalidStrategy,
+						   InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+	index_rescan(os->scan, keys, 2, NULL, 0);
+}
 
 /* Move one owner's scan to its next card that passes the filters. */
 static void
 advance(BoardRels *r, OwnerScan *os, const SbBoardArgs *a)
 {
-	while (index_getnext_slot(os->scan, ForwardScanDirection, os->slot))
+	for (;;)
 	{
-		sb_deal_from_slot(os->slot, &os->row);
-		if (os->row.status != SB_OPEN)
-			continue;
-		if (passes_filters(r, &os->row, a))
-			return;
+		while (index_getnext_slot(os->scan, ForwardScanDirection, os->slot))
+		{
+			sb_deal_from_slot(os->slot, &os->row);
+			if (os->row.status != SB_OPEN)
+				continue;
+			if (passes_filters(r, &os->row, a))
+				return;
+		}
+		if (!os->undated_next)
+			break;
+		os->undated_next = false;
+		scan_undated(os);
 	}
 	os->live = false;
 }
@@ -230,36 +265,63 @@ horizon_end(SbHorizon h, pg_tz *tz, TimestampTz at)
 	}
 }
 
+/*
+ * Start one owner's scan of deal_board_idx (owner_id, next_due, id) and
+ * move it to the first card: up to the end of the horizon; for a page,
+ * from strictly after the keyset, (next_due, id) > (after_due, after_id)
+ * as a row comparison, which the index starts at.
+ */
+static void
+start_scan(BoardRels *r, OwnerScan *os, int64 owner, const SbEmployee *emp,
+		   const SbBoardArgs *a)
+{
+	ScanKeyData keys[3];
+	int			nkeys = 0;
+
+	os->owner_id = owner;
+	ScanKeyInit(&keys[nkeys++], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(owner));
+	if (a->horizon != SB_H_NONE)
+		ScanKeyInit(&keys[nkeys++], 2, BTLessStrategyNumber, F_TIMESTAMPTZ_LT,
+					TimestampTzGetDatum(horizon_end(a->horizon, emp->tz, a->at)));
+	if (a->has_after)
+	{
+		/* row members take the btree comparison support functions */
+		ScanKeyEntryInitialize(&os->after[0], SK_ROW_MEMBER, 2, BTGreaterStrategyNumber,
+							   InvalidOid, InvalidOid, F_TIMESTAMPTZ_CMP,
+							   TimestampTzGetDatum(a->after_due));
+		ScanKeyEntryInitialize(&os->after[1], SK_ROW_MEMBER | SK_ROW_END, 3,
+							   BTGreaterStrategyNumber, InvalidOid, InvalidOid, F_BTINT8CMP,
+							   Int64GetDatum(a->after_id));
+		ScanKeyEntryInitialize(&keys[nkeys++], SK_ROW_HEADER, 2, BTGreaterStrategyNumber,
+							   InvalidOid, InvalidOid, InvalidOid, PointerGetDatum(os->after));
+	}
+	/* a horizon ends before the undated deals: only list mode reaches them */
+	os->undated_next = a->has_after && a->horizon == SB_H_NONE;
+	Assert(!os->undated_next || nkeys == 2);
+	os->slot = table_slot_create(r->deal, NULL);
+	os->scan = index_beginscan(r->deal, r->board_idx, r->snap, nkeys, 0);
+	index_rescan(os->scan, keys, nkeys, NULL, 0);
+	os->live = true;
+	advance(r, os, a);
+}
+
 static void
 collect_open(BoardRels *r, const int64 *owners, int nowners, const SbBoardArgs *a, SbCardList *out)
 {
 	OwnerScan  *scans = palloc0(sizeof(OwnerScan) * nowners);
 	binaryheap *heap = binaryheap_allocate(Max(nowners, 1), cmp_scans, NULL);
-	int			i;
+	int			i,
+				taken = 0;
 
 	for (i = 0; i < nowners; i++)
 	{
 		const SbEmployee *emp = sb_employee(owners[i]);
-		ScanKeyData keys[2];
-		int			nkeys = 1;
-		OwnerScan  *os = &scans[i];
 
 		if (emp == NULL)
 			continue;
-		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(owners[i]));
-		if (a->horizon != SB_H_NONE)
-		{
-			ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, F_TIMESTAMPTZ_LT,
-						TimestampTzGetDatum(horizon_end(a->horizon, emp->tz, a->at)));
-			nkeys = 2;
-		}
-		os->slot = table_slot_create(r->deal, NULL);
-		os->scan = index_beginscan(r->deal, r->board_idx, r->snap, nkeys, 0);
-		index_rescan(os->scan, keys, nkeys, NULL, 0);
-		os->live = true;
-		advance(r, os, a);
-		if (os->live)
-			binaryheap_add_unordered(heap, PointerGetDatum(os));
+		start_scan(r, &scans[i], owners[i], emp, a);
+		if (scans[i].live)
+			binaryheap_add_unordered(heap, PointerGetDatum(&scans[i]));
 	}
 	binaryheap_build(heap);
 	while (!binaryheap_empty(heap))
@@ -269,6 +331,8 @@ collect_open(BoardRels *r, const int64 *owners, int nowners, const SbBoardArgs *
 
 		card_from_deal(&c, &os->row, a);
 		add_card(out, &c);
+		if (a->page_size > 0 && ++taken >= a->page_size)
+			break;				/* the page is full: read no further */
 		advance(r, os, a);
 		if (os->live)
 			binaryheap_replace_first(heap, PointerGetDatum(os));
@@ -405,9 +469,48 @@ employee_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * deal_list()'s page: page_size (NULL: the whole list), and the keyset
+ * after_next_due, after_deal_id (the last row of the previous page; both or
+ * neither). deal_list() of the 1.0 script, before ALTER EXTENSION UPDATE,
+ * has no such arguments and pages nothing.
+ */
+static void
+page_args(FunctionCallInfo fcinfo, SbBoardArgs *a)
+{
+	if (PG_NARGS() < 9)
+		return;
+	if (!PG_ARGISNULL(6))
+	{
+		int32		n = PG_GETARG_INT32(6);
+
+		if (n < 1 || n > SB_PAGE_SIZE_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_BAD_VALUE),
+					 errmsg("deal_list page_size must be between 1 and %d, not %d",
+							SB_PAGE_SIZE_MAX, n),
+					 errhint("Pass how many rows a page holds, or NULL for the whole list.")));
+		a->page_size = n;
+	}
+	if (PG_ARGISNULL(7) != PG_ARGISNULL(8))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("deal_list got %s without %s",
+						PG_ARGISNULL(7) ? "after_deal_id" : "after_next_due",
+						PG_ARGISNULL(7) ? "after_next_due" : "after_deal_id"),
+				 errhint("Pass both, the next_due and deal_id of the last row of the previous page, or neither for the first page.")));
+	if (!PG_ARGISNULL(7))
+	{
+		a->after_due = sb_moment_arg(fcinfo, 7, "after_next_due");
+		a->after_id = PG_GETARG_INT64(8);
+		a->has_after = true;
+	}
+}
+
+/*
  * board(employee_id, horizon, overdue_last, client_id, service_type_id,
  *       tags, subordinates, at, closed_days)
- * deal_list(employee_id, client_id, service_type_id, tags, subordinates, at)
+ * deal_list(employee_id, client_id, service_type_id, tags, subordinates, at,
+ *           page_size, after_next_due, after_deal_id)
  */
 void
 sb_board_args(FunctionCallInfo fcinfo, SbBoardArgs *a, bool list_mode)
@@ -449,7 +552,10 @@ sb_board_args(FunctionCallInfo fcinfo, SbBoardArgs *a, bool list_mode)
 	sb_require_arg(fcinfo, base + 7, "at");
 	a->at = sb_moment_arg(fcinfo, base + 7, "at");
 	if (list_mode)
+	{
 		a->closed_days = 0;
+		page_args(fcinfo, a);
+	}
 	else
 	{
 		a->closed_days = PG_ARGISNULL(8) ? sb_closed_days : PG_GETARG_INT32(8);

@@ -33,7 +33,15 @@ typedef struct SbBoardArgs
 	TimestampTz at;
 	int			closed_days;
 	bool		list_mode;
+	/* deal_list() paging: at most page_size cards (0: all) after a keyset */
+	int			page_size;
+	bool		has_after;		/* start after (after_due, after_id) */
+	TimestampTz after_due;
+	int64		after_id;
 } SbBoardArgs;
+
+/* the largest page_size deal_list() accepts */
+#define SB_PAGE_SIZE_MAX 10000
 
 typedef struct SbCard
 {
@@ -72,7 +80,8 @@ extern int	sb_closed_days;
 
 /*
  * The arguments of board() (list_mode false) and deal_list() (true), which
- * share their order but for horizon and overdue_last; board_text() takes
+ * share their order but for horizon and overdue_last (deal_list() adds
+ * page_size, after_next_due, after_deal_id at the end); board_text() takes
  * board()'s.
  */
 extern void sb_board_args(FunctionCallInfo fcinfo, SbBoardArgs *a, bool list_mode);

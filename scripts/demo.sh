@@ -109,6 +109,11 @@ SELECT board_text(:head, width => 24);
 \echo
 \echo == list mode: all open deals of the salesperson in next-activity order, first 10
 SELECT rank, title, stage_name, next_due, colour FROM deal_list(:seller) LIMIT 10;
+
+\echo
+\echo == for a web page: board_json() gives the whole board in one call; its columns, counts and totals
+SELECT c->>'kind' AS kind, c->>'name' AS "column", c->>'card_count' AS cards, c->'totals' AS totals
+FROM jsonb_array_elements(board_json(:seller, subordinates => false)->'pipelines'->0->'columns') c;
 SQL
 rc=$?
 [ $rc -eq 0 ] || sb_die "the demo queries failed"

@@ -634,6 +634,7 @@ sub round_sql
 	$sql .= $unit->("SELECT count(*) FROM salesboard.board($O, 'someday', at => $AT);");
 	$sql .= $chk->('deal_list', "(SELECT count(*) FROM salesboard.deal_list($O, client_id => 1, tags => '{VIP,Urgent}', at => $AT))");
 	$sql .= $chk->('deal_list_all', "(SELECT count(*) FROM salesboard.deal_list(at => $AT))");
+	$sql .= $chk->('deal_list_page', "(SELECT count(*) FROM salesboard.deal_list($O, tags => '{VIP}', at => $AT, page_size => 2, after_next_due => $AT, after_deal_id => 0))");
 	$sql .= $chk->('board_text', "length(salesboard.board_text($O, 'week', width => 40, at => $AT)) > 0");
 	$sql .= $chk->('board_json', "(salesboard.board_json($O, 'week', at => $AT) -> 'pipelines') IS NOT NULL");
 	$sql .= $chk->('board_text_closed', "length(salesboard.board_text(horizon => 'month', overdue_last => true, closed_days => 0, at => $AT)) > 0");
@@ -809,7 +810,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name LIKE 'Copie
 
 # every call that should succeed under the hostile paths did
 my @labels = qw(card_colour_id card_colour_row due_colour why_colour board_default board_today
-  board_3days board_week board_month board_acting deal_list deal_list_all board_text board_json
+  board_3days board_week board_month board_acting deal_list deal_list_all deal_list_page board_text board_json
   board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date);
 for my $k (sort keys %session_out)
 {
