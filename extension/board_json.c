@@ -6,15 +6,15 @@
  * of each pipeline in board order, empty ones too, with its stage, kind,
  * card count and amount totals per currency, and before the first
  * pipeline's stages the Inbound column (new inbound requests of the
- * board's people received by `at`, at most 200, oldest first). The JSON text is written here and parsed once into
- * jsonb. Moments are ISO 8601 in UTC, so the session's TimeZone changes
- * nothing; local dates come from the owner's zone.
+ * board's people received by `at`, at most 200, oldest first). The value
+ * is built as jsonb directly (pushJsonbValue), never as text to parse.
+ * Moments are ISO 8601 in UTC, so the session's TimeZone changes nothing;
+ * local dates come from the owner's zone.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -43,70 +43,90 @@ static SbQuery q_inbound = {
 };
 
 /* ------------------------------------------------------------------
- * JSON writers
+ * jsonb writers: values pushed straight into a JsonbParseState (no JSON
+ * text to write, escape and parse again). Strings pushed must live until
+ * the end: they are palloc'd or literals.
  * ------------------------------------------------------------------ */
-static void
-key(StringInfo b, bool *first, const char *k)
-{
-	if (!*first)
-		appendStringInfoChar(b, ',');
-	*first = false;
-	escape_json(b, k);
-	appendStringInfoChar(b, ':');
-}
+typedef JsonbParseState *JB;
 
 static void
-put_text(StringInfo b, bool *first, const char *k, const char *v)
+push_string(JB *b, JsonbIteratorToken tok, const char *s)
 {
-	key(b, first, k);
-	if (v == NULL)
-		appendStringInfoString(b, "null");
+	JsonbValue	v;
+
+	if (s == NULL)
+		v.type = jbvNull;
 	else
-		escape_json(b, v);
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) s;
+		v.val.string.len = strlen(s);
+	}
+	pushJsonbValue(b, tok, &v);
 }
 
 static void
-put_int8(StringInfo b, bool *first, const char *k, bool isnull, int64 v)
+key(JB *b, const char *k)
 {
-	key(b, first, k);
-	if (isnull)
-		appendStringInfoString(b, "null");
-	else
-		appendStringInfo(b, INT64_FORMAT, v);
+	push_string(b, WJB_KEY, k);
 }
 
 static void
-put_bool(StringInfo b, bool *first, const char *k, bool v)
+put_text(JB *b, const char *k, const char *s)
 {
-	key(b, first, k);
-	appendStringInfoString(b, v ? "true" : "false");
+	key(b, k);
+	push_string(b, WJB_VALUE, s);
+}
+
+static void
+put_numeric(JB *b, const char *k, bool isnull, Datum n)
+{
+	JsonbValue	v;
+
+	key(b, k);
+	v.type = isnull ? jbvNull : jbvNumeric;
+	if (!isnull)
+		v.val.numeric = DatumGetNumeric(n);
+	pushJsonbValue(b, WJB_VALUE, &v);
+}
+
+static void
+put_int8(JB *b, const char *k, bool isnull, int64 n)
+{
+	put_numeric(b, k, isnull, isnull ? (Datum) 0 : NumericGetDatum(int64_to_numeric(n)));
+}
+
+static void
+put_bool(JB *b, const char *k, bool f)
+{
+	JsonbValue	v;
+
+	key(b, k);
+	v.type = jbvBool;
+	v.val.boolean = f;
+	pushJsonbValue(b, WJB_VALUE, &v);
 }
 
 /* a moment in UTC, or a date: ISO 8601 */
 static void
-put_moment(StringInfo b, bool *first, const char *k, bool isnull, Datum v, Oid type)
+put_moment(JB *b, const char *k, bool isnull, Datum v, Oid type)
 {
 	char		buf[MAXDATELEN + 1];
 	const int	utc = 0;
 
-	key(b, first, k);
 	if (isnull)
 	{
-		appendStringInfoString(b, "null");
+		put_text(b, k, NULL);
 		return;
 	}
 	JsonEncodeDateTime(buf, v, type, type == TIMESTAMPTZOID ? &utc : NULL);
-	appendStringInfo(b, "\"%s\"", buf);
+	put_text(b, k, pstrdup(buf));
 }
 
 static void
-put_numeric(StringInfo b, bool *first, const char *k, bool isnull, Datum v)
+begin(JB *b, JsonbIteratorToken tok)
 {
-	key(b, first, k);
-	if (isnull)
-		appendStringInfoString(b, "null");
-	else
-		appendStringInfoString(b, DatumGetCString(DirectFunctionCall1(numeric_out, v)));
+	pushJsonbValue(b, tok, NULL);
 }
 
 /* ------------------------------------------------------------------
@@ -143,162 +163,159 @@ add_total(Total *t, int *n, const SbCard *c)
 }
 
 static void
-put_card(StringInfo b, SbCardInfoReader *r, const SbCard *c, int rank)
+put_card(JB *b, SbCardInfoReader *r, const SbCard *c, int rank)
 {
 	SbCardInfo	info;
 	const SbEmployee *owner = sb_employee(c->owner_id);
-	bool		f = true,
-				fo = true;
 	int			i;
 
 	sb_cardinfo_read(r, c, &info);
-	appendStringInfoChar(b, '{');
-	put_int8(b, &f, "deal_id", false, c->deal_id);
-	put_text(b, &f, "title", c->title);
-	put_int8(b, &f, "client_id", !c->has_client, c->client_id);
-	put_text(b, &f, "client", info.client);
-	put_int8(b, &f, "service_type_id", !c->has_service_type, c->service_type_id);
-	put_text(b, &f, "service_type", info.service_type);
-	put_numeric(b, &f, "amount", c->amount_null, c->amount);
-	put_text(b, &f, "currency", c->currency_null ? NULL : TextDatumGetCString(c->currency));
-	put_int8(b, &f, "next_activity_id", !c->has_next || c->next_activity_id == 0, c->next_activity_id);
-	put_moment(b, &f, "next_due", !c->has_next, TimestampTzGetDatum(c->next_due), TIMESTAMPTZOID);
-	put_bool(b, &f, "next_all_day", info.next_all_day);
-	put_moment(b, &f, "next_due_date", !info.has_due_date, DateADTGetDatum(info.next_due_date), DATEOID);
-	put_text(b, &f, "next_subject", info.next_subject);
-	put_text(b, &f, "next_kind", info.next_kind);
-	put_text(b, &f, "colour", sb_colour_name(c->colour));
-	put_bool(b, &f, "priority", c->priority);
-	put_moment(b, &f, "closed_at", !c->closed, TimestampTzGetDatum(c->closed_at), TIMESTAMPTZOID);
-	put_int8(b, &f, "rank", false, rank);
-	key(b, &f, "owner");
-	appendStringInfoChar(b, '{');
-	put_int8(b, &fo, "id", false, c->owner_id);
-	put_text(b, &fo, "name", owner ? owner->name : NULL);
-	put_text(b, &fo, "time_zone", owner ? owner->time_zone : NULL);
-	appendStringInfoChar(b, '}');
-	key(b, &f, "tags");
-	appendStringInfoChar(b, '[');
+	begin(b, WJB_BEGIN_OBJECT);
+	put_int8(b, "deal_id", false, c->deal_id);
+	put_text(b, "title", c->title);
+	put_int8(b, "client_id", !c->has_client, c->client_id);
+	put_text(b, "client", info.client);
+	put_int8(b, "service_type_id", !c->has_service_type, c->service_type_id);
+	put_text(b, "service_type", info.service_type);
+	put_numeric(b, "amount", c->amount_null, c->amount);
+	put_text(b, "currency", c->currency_null ? NULL : TextDatumGetCString(c->currency));
+	put_int8(b, "next_activity_id", !c->has_next || c->next_activity_id == 0, c->next_activity_id);
+	put_moment(b, "next_due", !c->has_next, TimestampTzGetDatum(c->next_due), TIMESTAMPTZOID);
+	put_bool(b, "next_all_day", info.next_all_day);
+	put_moment(b, "next_due_date", !info.has_due_date, DateADTGetDatum(info.next_due_date), DATEOID);
+	put_text(b, "next_subject", info.next_subject);
+	put_text(b, "next_kind", info.next_kind);
+	put_text(b, "colour", sb_colour_name(c->colour));
+	put_bool(b, "priority", c->priority);
+	put_moment(b, "closed_at", !c->closed, TimestampTzGetDatum(c->closed_at), TIMESTAMPTZOID);
+	put_int8(b, "rank", false, rank);
+	key(b, "owner");
+	begin(b, WJB_BEGIN_OBJECT);
+	put_int8(b, "id", false, c->owner_id);
+	put_text(b, "name", owner ? owner->name : NULL);
+	put_text(b, "time_zone", owner ? owner->time_zone : NULL);
+	begin(b, WJB_END_OBJECT);
+	key(b, "tags");
+	begin(b, WJB_BEGIN_ARRAY);
 	for (i = 0; i < info.ntags; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(b, ',');
-		escape_json(b, info.tags[i]);
-	}
-	appendStringInfoString(b, "]}");
+		push_string(b, WJB_ELEM, info.tags[i]);
+	begin(b, WJB_END_ARRAY);
+	begin(b, WJB_END_OBJECT);
 }
 
 /* One column: its stage and the cards in it, in board order. */
 static void
-put_column(StringInfo b, SbCardInfoReader *r, const SbStage *st, const SbCardList *cards)
+put_column(JB *b, SbCardInfoReader *r, const SbStage *st, const SbCardList *cards)
 {
 	Total	   *totals = palloc(sizeof(Total) * (cards->n + 1));
 	int			ntotals = 0,
 				count = 0,
 				i;
-	bool		f = true;
 
-	appendStringInfoChar(b, '{');
-	put_int8(b, &f, "position", false, st->column);
-	put_text(b, &f, "kind", st->kind == SB_OPEN ? "stage" : sb_status_name(st->kind));
-	put_int8(b, &f, "stage_id", false, st->id);
-	put_text(b, &f, "name", st->name);
-	key(b, &f, "cards");
-	appendStringInfoChar(b, '[');
+	begin(b, WJB_BEGIN_OBJECT);
+	put_int8(b, "position", false, st->column);
+	put_text(b, "kind", st->kind == SB_OPEN ? "stage" : sb_status_name(st->kind));
+	put_int8(b, "stage_id", false, st->id);
+	put_text(b, "name", st->name);
+	key(b, "cards");
+	begin(b, WJB_BEGIN_ARRAY);
 	for (i = 0; i < cards->n; i++)
 	{
 		const SbCard *c = &cards->cards[i];
 
 		if (c->st != st)
 			continue;
-		if (count++ > 0)
-			appendStringInfoChar(b, ',');
+		count++;
 		put_card(b, r, c, count);
 		add_total(totals, &ntotals, c);
 	}
-	appendStringInfoChar(b, ']');
-	put_int8(b, &f, "card_count", false, count);
-	key(b, &f, "totals");
-	appendStringInfoChar(b, '[');
+	begin(b, WJB_END_ARRAY);
+	put_int8(b, "card_count", false, count);
+	key(b, "totals");
+	begin(b, WJB_BEGIN_ARRAY);
 	for (i = 0; i < ntotals; i++)
 	{
-		bool		ft = true;
-
-		appendStringInfoString(b, i > 0 ? ",{" : "{");
-		put_text(b, &ft, "currency", totals[i].currency);
-		put_numeric(b, &ft, "amount", false, totals[i].amount);
-		put_int8(b, &ft, "cards", false, totals[i].cards);
-		appendStringInfoChar(b, '}');
+		begin(b, WJB_BEGIN_OBJECT);
+		put_text(b, "currency", totals[i].currency);
+		put_numeric(b, "amount", false, totals[i].amount);
+		put_int8(b, "cards", false, totals[i].cards);
+		begin(b, WJB_END_OBJECT);
 	}
-	appendStringInfoString(b, "]}");
+	begin(b, WJB_END_ARRAY);
+	begin(b, WJB_END_OBJECT);
 }
 
-/* The Inbound column: new inbound requests of the board's people. */
+/*
+ * The Inbound column: new inbound requests of the board's people. The
+ * values are pushed in the caller's memory context: SPI's goes at
+ * SPI_finish, and the parse state lives until the end of board_json().
+ */
 static void
-put_inbound(StringInfo b, const int64 *owners, int nowners, TimestampTz at)
+put_inbound(JB *b, const int64 *owners, int nowners, TimestampTz at)
 {
+	MemoryContext outer = CurrentMemoryContext,
+				spi;
 	Datum		v[2];
-	uint64		k;
-	bool		f = true,
-				isnull;
+	uint64		k,
+				n;
+	bool		isnull;
 
 	v[0] = PointerGetDatum(sb_int8_array(owners, NULL, nowners));
 	v[1] = TimestampTzGetDatum(at);
 	SPI_connect();
 	sb_exec(&q_inbound, v, NULL, true, 0);
-	appendStringInfoChar(b, '{');
-	put_int8(b, &f, "position", false, 0);
-	put_text(b, &f, "kind", "inbound");
-	put_int8(b, &f, "stage_id", true, 0);
-	put_text(b, &f, "name", "Inbound");
-	key(b, &f, "requests");
-	appendStringInfoChar(b, '[');
-	for (k = 0; k < SPI_processed && k < INBOUND_SHOWN; k++)
+	n = SPI_processed;
+	spi = MemoryContextSwitchTo(outer);
+	begin(b, WJB_BEGIN_OBJECT);
+	put_int8(b, "position", false, 0);
+	put_text(b, "kind", "inbound");
+	put_int8(b, "stage_id", true, 0);
+	put_text(b, "name", "Inbound");
+	key(b, "requests");
+	begin(b, WJB_BEGIN_ARRAY);
+	for (k = 0; k < n && k < INBOUND_SHOWN; k++)
 	{
-		bool		fr = true;
-
-		appendStringInfoString(b, k > 0 ? ",{" : "{");
-		put_int8(b, &fr, "id", false, sb_spi_int8(k, 1, &isnull));
-		put_text(b, &fr, "channel", sb_spi_text(k, 2, CurrentMemoryContext));
-		put_text(b, &fr, "sender", sb_spi_text(k, 3, CurrentMemoryContext));
-		put_text(b, &fr, "subject", sb_spi_text(k, 4, CurrentMemoryContext));
-		put_moment(b, &fr, "received_at", false,
+		begin(b, WJB_BEGIN_OBJECT);
+		put_int8(b, "id", false, sb_spi_int8(k, 1, &isnull));
+		put_text(b, "channel", sb_spi_text(k, 2, outer));
+		put_text(b, "sender", sb_spi_text(k, 3, outer));
+		put_text(b, "subject", sb_spi_text(k, 4, outer));
+		put_moment(b, "received_at", false,
 				   SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 5, &isnull),
 				   TIMESTAMPTZOID);
-		put_int8(b, &fr, "owner_id", false, sb_spi_int8(k, 6, &isnull));
-		put_int8(b, &fr, "source_id", false, sb_spi_int8(k, 7, &isnull));
-		appendStringInfoChar(b, '}');
+		put_int8(b, "owner_id", false, sb_spi_int8(k, 6, &isnull));
+		put_int8(b, "source_id", false, sb_spi_int8(k, 7, &isnull));
+		begin(b, WJB_END_OBJECT);
 	}
-	appendStringInfoChar(b, ']');
-	put_int8(b, &f, "card_count", false, Min(SPI_processed, INBOUND_SHOWN));
-	put_bool(b, &f, "more", SPI_processed > INBOUND_SHOWN);
-	appendStringInfoChar(b, '}');
+	begin(b, WJB_END_ARRAY);
+	put_int8(b, "card_count", false, Min(n, INBOUND_SHOWN));
+	put_bool(b, "more", n > INBOUND_SHOWN);
+	begin(b, WJB_END_OBJECT);
+	MemoryContextSwitchTo(spi);
 	SPI_finish();
 }
 
 static void
-put_pipeline(StringInfo b, SbCardInfoReader *r, int64 pipeline, const SbCardList *cards,
+put_pipeline(JB *b, SbCardInfoReader *r, int64 pipeline, const SbCardList *cards,
 			 bool with_inbound, const int64 *owners, int nowners, TimestampTz at)
 {
 	int			nst,
 				i;
 	const SbStage **stages = sb_pipeline_stages(pipeline, &nst);
-	bool		f = true;
 
-	appendStringInfoChar(b, '{');
-	put_int8(b, &f, "pipeline_id", false, pipeline);
-	put_text(b, &f, "name", sb_pipeline_name(pipeline));
-	key(b, &f, "columns");
-	appendStringInfoChar(b, '[');
+	begin(b, WJB_BEGIN_OBJECT);
+	put_int8(b, "pipeline_id", false, pipeline);
+	put_text(b, "name", sb_pipeline_name(pipeline));
+	key(b, "columns");
+	begin(b, WJB_BEGIN_ARRAY);
 	if (with_inbound)
 		put_inbound(b, owners, nowners, at);
 	for (i = 0; i < nst; i++)
 	{
-		if (i > 0 || with_inbound)
-			appendStringInfoChar(b, ',');
 		put_column(b, r, stages[i], cards);
 	}
-	appendStringInfoString(b, "]}");
+	begin(b, WJB_END_ARRAY);
+	begin(b, WJB_END_OBJECT);
 }
 
 /* board_json(employee_id, horizon, overdue_last, client_id, service_type_id, tags, subordinates, at, closed_days) */
@@ -308,22 +325,21 @@ sb_board_json(PG_FUNCTION_ARGS)
 	SbBoardArgs a;
 	SbCardList	cards;
 	SbCardInfoReader r;
-	StringInfoData b;
+	JB			b = NULL;
+	JsonbValue *res;
 	int64		pipeline;
 	int64	   *owners;
 	int			nowners;
-	bool		f = true,
-				first = true;
+	bool		first = true;
 
 	sb_board_args(fcinfo, &a, false);
 	cards = sb_build_board(&a, &owners, &nowners);
-	initStringInfo(&b);
-	appendStringInfoChar(&b, '{');
-	put_int8(&b, &f, "employee_id", false, a.employee_id);
-	put_text(&b, &f, "horizon", sb_horizon_name(a.horizon));
-	put_moment(&b, &f, "at", false, TimestampTzGetDatum(a.at), TIMESTAMPTZOID);
-	key(&b, &f, "pipelines");
-	appendStringInfoChar(&b, '[');
+	begin(&b, WJB_BEGIN_OBJECT);
+	put_int8(&b, "employee_id", false, a.employee_id);
+	put_text(&b, "horizon", sb_horizon_name(a.horizon));
+	put_moment(&b, "at", false, TimestampTzGetDatum(a.at), TIMESTAMPTZOID);
+	key(&b, "pipelines");
+	begin(&b, WJB_BEGIN_ARRAY);
 	sb_cardinfo_open(&r);
 	/* the pipelines with cards, else the first one with empty columns */
 	pipeline = sb_next_pipeline(&cards, -1);
@@ -331,13 +347,12 @@ sb_board_json(PG_FUNCTION_ARGS)
 		pipeline = sb_first_pipeline();
 	while (pipeline != -1)
 	{
-		if (!first)
-			appendStringInfoChar(&b, ',');
 		put_pipeline(&b, &r, pipeline, &cards, first, owners, nowners, a.at);
 		first = false;
 		pipeline = sb_next_pipeline(&cards, pipeline);
 	}
 	sb_cardinfo_close(&r);
-	appendStringInfoString(&b, "]}");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data)));
+	begin(&b, WJB_END_ARRAY);
+	res = pushJsonbValue(&b, WJB_END_OBJECT, NULL);
+	PG_RETURN_POINTER(JsonbValueToJsonb(res));
 }
