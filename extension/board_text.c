@@ -25,19 +25,21 @@ PG_FUNCTION_INFO_V1(sb_board_text);
 
 static SbQuery q_inbound = {
 	"SELECT i.channel, i.sender, coalesce(i.subject, '') FROM salesboard.inbound i "
-	"WHERE i.status = 'new' AND i.owner_id = ANY($1) ORDER BY i.received_at, i.id LIMIT 200",
-	1, {INT8ARRAYOID}, NULL
+	"WHERE i.status = 'new' AND i.owner_id = ANY($1) AND i.received_at <= $2 "
+	"ORDER BY i.received_at, i.id LIMIT 200",
+	2, {INT8ARRAYOID, TIMESTAMPTZOID}, NULL
 };
 
-/* New inbound requests of the board's people, into column col. */
+/* New inbound requests of the board's people received by `at`, into column col. */
 static void
-add_inbound(SbTextGrid *g, int col, const int64 *owners, int nowners)
+add_inbound(SbTextGrid *g, int col, const int64 *owners, int nowners, TimestampTz at)
 {
-	Datum		v[1];
+	Datum		v[2];
 	uint64		k;
 	MemoryContext outer = CurrentMemoryContext;
 
 	v[0] = PointerGetDatum(sb_int8_array(owners, NULL, nowners));
+	v[1] = TimestampTzGetDatum(at);
 	SPI_connect();
 	sb_exec(&q_inbound, v, NULL, true, 0);
 	for (k = 0; k < SPI_processed; k++)
@@ -83,7 +85,7 @@ card_line(const SbCard *cd)
 /* One pipeline's block; with_inbound adds the Inbound column in front. */
 static void
 draw_pipeline(StringInfo out, int64 pipeline, const SbCardList *cards, int width,
-			  bool with_inbound, const int64 *owners, int nowners)
+			  bool with_inbound, const int64 *owners, int nowners, TimestampTz at)
 {
 	int			nst,
 				c,
@@ -97,7 +99,7 @@ draw_pipeline(StringInfo out, int64 pipeline, const SbCardList *cards, int width
 		g.cols[c + 1].title = stages[c]->name;
 	appendStringInfo(out, "\nPipeline \"%s\"\n", sb_pipeline_name(pipeline));
 	if (with_inbound)
-		add_inbound(&g, 0, owners, nowners);
+		add_inbound(&g, 0, owners, nowners, at);
 	for (i = 0; i < cards->n; i++)
 	{
 		const SbCard *cd = &cards->cards[i];
@@ -144,7 +146,7 @@ sb_board_text(PG_FUNCTION_ARGS)
 		pipeline = sb_first_pipeline();
 	while (pipeline != -1)
 	{
-		draw_pipeline(&out, pipeline, &cards, width, first, owners, nowners);
+		draw_pipeline(&out, pipeline, &cards, width, first, owners, nowners, a.at);
 		first = false;
 		pipeline = sb_next_pipeline(&cards, pipeline);
 	}

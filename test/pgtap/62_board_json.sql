@@ -13,7 +13,8 @@
 --    stage, kind and card_count; totals per currency equal the sums of
 --    board()'s amounts; Won/Lost cards have closed_at;
 --  * the Inbound column first: new requests of the board's people received
---    by `at`, not handled ones, not later ones, not other people's;
+--    by `at`, not handled ones, not later ones, not other people's (and
+--    board_text()'s Inbound column the same);
 --  * each card: client, service type, next subject/kind, all-day date,
 --    owner id, name and time zone, tags;
 --  * the session's TimeZone changes nothing; moments are UTC;
@@ -24,7 +25,7 @@ BEGIN;
 SET search_path = salesboard, public;
 SET TimeZone = 'UTC';
 
-SELECT plan(28);
+SELECT plan(29);
 
 \set T '2026-03-10 09:00+00'
 \set C '2026-03-01 09:00+00'
@@ -119,6 +120,9 @@ SELECT is((SELECT col->'totals' FROM jsonb_array_elements(board_json(4, at => :'
 SELECT is((SELECT jsonb_agg(r->'id' ORDER BY r->>'received_at')
            FROM jsonb_array_elements(board_json(4, subordinates => false, at => :'T')->'pipelines'->0->'columns'->0->'requests') r),
           '[1]'::jsonb, 'Inbound: new requests received by at; not handled ones, not later ones');
+SELECT ok((SELECT t LIKE '%early@example.test%' AND t NOT LIKE '%later@example.test%' AND t NOT LIKE '%done@example.test%'
+           FROM board_text(4, subordinates => false, at => :'T') t),
+          'board_text() draws the same Inbound column: received by at, new only');
 SELECT is((SELECT jsonb_agg(r->'id' ORDER BY r->>'received_at')
            FROM jsonb_array_elements(board_json(3, at => :'T')->'pipelines'->0->'columns'->0->'requests') r),
           '[4, 1]'::jsonb, 'a head sees the requests of the team, oldest first, not another department''s');
