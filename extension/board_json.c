@@ -171,6 +171,12 @@ put_card(JB *b, SbCardInfoReader *r, const SbCard *c, int rank)
 
 	sb_cardinfo_read(r, c, &info);
 	begin(b, WJB_BEGIN_OBJECT);
+	/* board()'s columns, by their names */
+	put_int8(b, "column_position", false, c->st->column);
+	put_text(b, "column_kind", c->st->kind == SB_OPEN ? "stage" : sb_status_name(c->st->kind));
+	put_int8(b, "stage_id", false, c->st->id);
+	put_text(b, "stage_name", c->st->name);
+	put_int8(b, "pipeline_id", false, c->st->pipeline_id);
 	put_int8(b, "deal_id", false, c->deal_id);
 	put_text(b, "title", c->title);
 	put_int8(b, "client_id", !c->has_client, c->client_id);
@@ -189,12 +195,10 @@ put_card(JB *b, SbCardInfoReader *r, const SbCard *c, int rank)
 	put_bool(b, "priority", c->priority);
 	put_moment(b, "closed_at", !c->closed, TimestampTzGetDatum(c->closed_at), TIMESTAMPTZOID);
 	put_int8(b, "rank", false, rank);
-	key(b, "owner");
-	begin(b, WJB_BEGIN_OBJECT);
-	put_int8(b, "id", false, c->owner_id);
-	put_text(b, "name", owner ? owner->name : NULL);
-	put_text(b, "time_zone", owner ? owner->time_zone : NULL);
-	begin(b, WJB_END_OBJECT);
+	put_int8(b, "owner_id", false, c->owner_id);
+	/* and what board() does not show */
+	put_text(b, "owner_name", owner ? owner->name : NULL);
+	put_text(b, "owner_time_zone", owner ? owner->time_zone : NULL);
 	key(b, "tags");
 	begin(b, WJB_BEGIN_ARRAY);
 	for (i = 0; i < info.ntags; i++)

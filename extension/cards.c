@@ -559,11 +559,13 @@ sb_board_args(FunctionCallInfo fcinfo, SbBoardArgs *a, bool list_mode)
 	else
 	{
 		a->closed_days = PG_ARGISNULL(8) ? sb_closed_days : PG_GETARG_INT32(8);
-		if (a->closed_days < 0)
+		if (a->closed_days < 0 || a->closed_days > SB_CLOSED_DAYS_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_SB_BAD_VALUE),
-					 errmsg("closed_days must be 0 or more, not %d", a->closed_days),
-					 errhint("Pass how many local days back Won and Lost look; 0 hides them.")));
+					 errmsg("closed_days must be between 0 and %d, not %d",
+							SB_CLOSED_DAYS_MAX, a->closed_days),
+					 errhint("Pass how many local days back Won and Lost look (at most ten years, "
+							 "as the setting salesboard.closed_days); 0 hides them.")));
 	}
 }
 
@@ -634,7 +636,7 @@ sb_cards_init(void)
 							"Deals closed on the owner's local calendar day today or on the "
 							"closed_days - 1 days before it are shown; 0 hides the columns.",
 							&sb_closed_days,
-							7, 0, 3660,
+							7, 0, SB_CLOSED_DAYS_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 }

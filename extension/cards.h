@@ -77,6 +77,7 @@ typedef struct SbCardList
 
 /* salesboard.closed_days: how many local days Won/Lost columns look back */
 extern int	sb_closed_days;
+#define SB_CLOSED_DAYS_MAX 3660	/* the setting's and the parameter's limit */
 
 /*
  * The arguments of board() (list_mode false) and deal_list() (true), which

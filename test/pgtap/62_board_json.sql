@@ -16,7 +16,7 @@
 --    by `at`, not handled ones, not later ones, not other people's (and
 --    board_text()'s Inbound column the same);
 --  * each card: client, service type, next subject/kind, all-day date,
---    owner id, name and time zone, tags;
+--    owner id, name and time zone, tags; every column of board() by name;
 --  * the session's TimeZone changes nothing; moments are UTC;
 --  * the same errors as board(): SB019, SB020, SB022 (acting as nobody),
 --    SB033; an ordinary employee cannot read another's board.
@@ -25,7 +25,7 @@ BEGIN;
 SET search_path = salesboard, public;
 SET TimeZone = 'UTC';
 
-SELECT plan(29);
+SELECT plan(32);
 
 \set T '2026-03-10 09:00+00'
 \set C '2026-03-01 09:00+00'
@@ -130,18 +130,24 @@ SELECT is((SELECT jsonb_agg(r->'id' ORDER BY r->>'received_at')
 /* one card in full */
 SELECT is((SELECT c - 'next_activity_id' FROM jsonb_array_elements(board_json(4, at => :'T')->'pipelines'->0->'columns') col,
                  jsonb_array_elements(col->'cards') c WHERE (c->>'deal_id')::bigint = :timed),
-          jsonb_build_object('deal_id', :timed, 'title', 'Timed', 'client_id', 1, 'client', 'Acme',
+          jsonb_build_object('column_position', 1, 'column_kind', 'stage', 'stage_id', 11, 'stage_name', 'New',
+              'pipeline_id', 1, 'deal_id', :timed, 'title', 'Timed', 'client_id', 1, 'client', 'Acme',
               'service_type_id', 2, 'service_type', 'Support', 'amount', 1000, 'currency', 'RUB',
               'next_due', '2026-03-10T15:00:00+00:00', 'next_all_day', false, 'next_due_date', NULL,
               'next_subject', 'call', 'next_kind', 'interaction', 'colour', 'yellow', 'priority', false,
-              'closed_at', NULL, 'rank', 1,
-              'owner', jsonb_build_object('id', 4, 'name', 'Ivan Seller', 'time_zone', 'Europe/Moscow'),
+              'closed_at', NULL, 'rank', 1, 'owner_id', 4, 'owner_name', 'Ivan Seller', 'owner_time_zone', 'Europe/Moscow',
               'tags', jsonb_build_array('Urgent', 'VIP')),
           'a card carries all it shows, moments in UTC');
+SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_array_elements(board_json(4, at => :'T')->'pipelines'->0->'columns') col,
+                 jsonb_array_elements(col->'cards') c, jsonb_object_keys(c) k WHERE (c->>'deal_id')::bigint = :timed
+                 AND k IN (SELECT attname FROM pg_attribute WHERE attrelid = 'salesboard.card'::regclass AND attnum > 0)),
+          (SELECT array_agg(attname::text ORDER BY attname::text) FROM pg_attribute
+            WHERE attrelid = 'salesboard.card'::regclass AND attnum > 0 AND NOT attisdropped),
+          'every column of board()''s card type is a key of the card, by the same name');
 SELECT is((SELECT c->>'next_activity_id' FROM jsonb_array_elements(board_json(4, at => :'T')->'pipelines'->0->'columns') col,
                  jsonb_array_elements(col->'cards') c WHERE (c->>'deal_id')::bigint = :timed),
           (SELECT next_activity_id::text FROM deal WHERE id = :timed), 'and the id of its next activity');
-SELECT is((SELECT (c->>'next_all_day') || ' ' || (c->>'next_due_date') || ' ' || (c->'owner'->>'time_zone')
+SELECT is((SELECT (c->>'next_all_day') || ' ' || (c->>'next_due_date') || ' ' || (c->>'owner_time_zone')
            FROM jsonb_array_elements(board_json(7, 'week', at => :'T')->'pipelines'->0->'columns') col,
                 jsonb_array_elements(col->'cards') c WHERE (c->>'deal_id')::bigint = :allday),
           'true 2026-03-10 Asia/Kathmandu', 'an all-day card: its local date in the owner''s zone');
@@ -159,6 +165,9 @@ SET TimeZone = 'UTC';
 SELECT throws_ok($$SELECT salesboard.board_json(4, horizon => 'fortnight')$$, 'SB019', NULL, 'unknown horizon: SB019');
 SELECT throws_ok($$SELECT salesboard.board_json(4, tags => '{Nope}')$$, 'SB020', NULL, 'unknown tag: SB020');
 SELECT throws_ok($$SELECT salesboard.board_json(424242)$$, 'SB033', NULL, 'unknown employee: SB033');
+SELECT throws_ok($$SELECT salesboard.board_json(4, closed_days => 3661)$$, 'SB025', NULL,
+                 'closed_days beyond ten years (the setting''s limit): SB025, not a calendar overflow');
+SELECT lives_ok($$SELECT salesboard.board_json(4, closed_days => 3660)$$, 'ten years is fine');
 SET ROLE sbt_mseller;
 SELECT throws_ok($$SELECT salesboard.board_json(10)$$, 'SB024', NULL,
                  'an ordinary employee cannot read a teammate''s board: SB024');
