@@ -176,6 +176,17 @@ sb_tag_ids(ArrayType *tags, int64 **ids, const char *hint)
 	*ids = NULL;
 	if (tags == NULL || ArrayGetNItems(ARR_NDIM(tags), ARR_DIMS(tags)) == 0)
 		return 0;
+	if (array_contains_nulls(tags))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tags must not contain NULL"),
+				 errhint("%s", hint)));
+	if (ARR_NDIM(tags) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("tags must be a one-dimensional array of tag names, not %d-dimensional",
+						ARR_NDIM(tags)),
+				 errhint("%s", hint)));
 	SPI_connect();
 	v[0] = PointerGetDatum(tags);
 	sb_exec(&q_tag_ids, v, NULL, true, 0);

@@ -18,6 +18,7 @@
 --  * each card: client, service type, next subject/kind, all-day date,
 --    owner id, name and time zone, tags; every column of board() by name;
 --  * the session's TimeZone changes nothing; moments are UTC;
+--  * tags: a NULL name is 22004, a 2-D array SB025 (board(), create_deal too);
 --  * the same errors as board(): SB019, SB020, SB022 (acting as nobody),
 --    SB033; an ordinary employee cannot read another's board.
 BEGIN;
@@ -25,7 +26,7 @@ BEGIN;
 SET search_path = salesboard, public;
 SET TimeZone = 'UTC';
 
-SELECT plan(32);
+SELECT plan(35);
 
 \set T '2026-03-10 09:00+00'
 \set C '2026-03-01 09:00+00'
@@ -168,6 +169,12 @@ SELECT throws_ok($$SELECT salesboard.board_json(424242)$$, 'SB033', NULL, 'unkno
 SELECT throws_ok($$SELECT salesboard.board_json(4, closed_days => 3661)$$, 'SB025', NULL,
                  'closed_days beyond ten years (the setting''s limit): SB025, not a calendar overflow');
 SELECT lives_ok($$SELECT salesboard.board_json(4, closed_days => 3660)$$, 'ten years is fine');
+SELECT throws_ok($$SELECT salesboard.board_json(4, tags => '{VIP,NULL}')$$, '22004', 'tags must not contain NULL',
+                 'a NULL tag name: 22004, as board() and create_deal');
+SELECT throws_ok($$SELECT * FROM salesboard.board(4, tags => '{{VIP,Urgent},{VIP,Partner}}')$$, 'SB025', NULL,
+                 'a two-dimensional tags array: SB025, not flattened');
+SELECT throws_ok($$SELECT salesboard.create_deal(4, 11, 'T', now() + interval '1 day', 'c', tags => '{NULL}')$$, '22004', NULL,
+                 'create_deal refuses a NULL tag name the same way');
 SET ROLE sbt_mseller;
 SELECT throws_ok($$SELECT salesboard.board_json(10)$$, 'SB024', NULL,
                  'an ordinary employee cannot read a teammate''s board: SB024');
