@@ -1122,9 +1122,6 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 	sb_require_arg(fcinfo, 0, "activity_id");
 	/* request_id (argument 3 from 1.1 on): the same request changes nothing again */
 	request_id = PG_NARGS() > 3 ? sb_uuid_arg(fcinfo, 3) : NULL;
-	if (sb_request_claim(request_id, done ? "complete_activity" : "cancel_activity",
-						 PG_GETARG_INT64(0), &answer))
-		return;
 	sb_require_arg(fcinfo, 1, done ? "result" : "reason");
 	sb_require_arg(fcinfo, 2, "at");
 	act_id = PG_GETARG_INT64(0);
@@ -1139,6 +1136,9 @@ finish_api(FunctionCallInfo fcinfo, bool done)
 				 errmsg("activity " INT64_FORMAT " does not exist or is not visible to you", act_id),
 				 errhint("Pass the id of a planned activity of one of your deals.")));
 	sb_open_deal_for_change(deal_id, &deal);
+	/* visibility first, as every write: a request id says nothing of others' activities */
+	if (sb_request_claim(request_id, done ? "complete_activity" : "cancel_activity", act_id, &answer))
+		return;
 	/* under the deal's lock, the activity's state is final */
 	(void) fetch_activity(act_id, &deal_id, &status);
 	if (status != SB_PLANNED)

@@ -7,7 +7,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(21);
+SELECT plan(22);
 
 SET ROLE sbt_app;
 SELECT set_employee(4);
@@ -67,6 +67,9 @@ SELECT set_employee(6);
 SELECT throws_ok($$SELECT create_deal(6, 11, 'Once', now() + interval '1 day', 'Call', request_id => 'c0000000-0000-4000-8000-000000000001')$$,
                  'SB012', 'request c0000000-0000-4000-8000-000000000001 was already used for another change',
                  'another employee reusing a request id gets SB012, which names nothing of it');
+SELECT throws_ok(format($$SELECT complete_activity(%s, 'Sent', request_id => 'c0000000-0000-4000-8000-000000000003')$$, :a),
+                 'SB032', NULL,
+                 'another employee replaying a completion of an activity they cannot see: SB032, visibility before the request id');
 RESET ROLE;
 SET ROLE sbt_mseller;
 SELECT throws_ok('SELECT * FROM api_request', '42501', NULL, 'employees do not read the request log');
