@@ -199,7 +199,7 @@ zone_arg(FunctionCallInfo fcinfo, int argno)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_TIME_ZONE),
 				 errmsg("time zone \"%s\" is not an IANA time-zone name", name),
-				 errhint("Use a name from pg_timezone_names, such as Europe/Moscow.")));
+				 errhint("Use an IANA time-zone name such as Europe/Moscow; salesboard.is_time_zone() tells which names are accepted (not Factory, posix/... or right/...).")));
 	return sb_tz_lookup(name);
 }
 

@@ -11,6 +11,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/rls.h"
@@ -56,10 +57,16 @@ sb_trigger_call(FunctionCallInfo fcinfo, const char *fname, int how)
 			(!(how & SB_TRIG_UPDATE) || TRIGGER_FIRED_BY_UPDATE(ev));
 	}
 	if (!ok)
+	{
+		/* name the SQL function the caller sees; the C symbol if none */
+		char	   *sqlname = fcinfo->flinfo && OidIsValid(fcinfo->flinfo->fn_oid) ?
+			get_func_name(fcinfo->flinfo->fn_oid) : NULL;
+
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function %s must be fired %s", fname, describe(how)),
+				 errmsg("function %s must be fired %s", sqlname ? sqlname : fname, describe(how)),
 				 errhint("It is installed by the salesboard extension; do not call it or attach it elsewhere.")));
+	}
 	return td;
 }
 
