@@ -155,6 +155,12 @@ SELECT complete_activity(next_activity_id, 'Proposal sent') FROM deal WHERE id =
 SELECT plan_activity(:deal, now() + interval '3 days', 'Call about the proposal') AS planned;
 COMMIT;
 SELECT title, card_colour(id) AS colour, next_due FROM deal WHERE id = :deal;
+\echo
+\echo -- live changes: a listener hears every committed change (ids only), none after a rollback
+LISTEN salesboard;
+BEGIN; SELECT set_priority(:deal, true); ROLLBACK;
+SELECT set_priority(:deal, true);
+UNLISTEN salesboard;
 SQL
 echo
 echo "== done: the cluster is stopped and removed (make shell keeps exploring in psql)"
