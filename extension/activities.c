@@ -516,17 +516,6 @@ touch(Touched *t, int64 deal_id, bool planned, TimestampTz due, int64 act_id)
 		t->all_protocol = false;
 }
 
-/* Iterate a transition table with a read pointer of our own. */
-static TupleTableSlot *
-transition_slot(Tuplestorestate *ts, TupleDesc desc)
-{
-	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
-
-	tuplestore_select_read_pointer(ts, ptr);
-	tuplestore_rescan(ts);
-	return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-}
-
 /*
  * While an API function changes one deal's activities it keeps that deal
  * exact itself: a statement whose rows all belong to that deal needs no
@@ -540,7 +529,7 @@ rows_are_protocol(Tuplestorestate *ts, TupleDesc desc)
 
 	if (sb_protocol.op == SB_OP_NONE || sb_protocol.op == SB_OP_DERIVED || ts == NULL)
 		return false;
-	slot = transition_slot(ts, desc);
+	slot = sb_transition_slot(ts, desc);
 	while (tuplestore_gettupleslot(ts, true, false, slot))
 	{
 		bool		isnull;
@@ -722,7 +711,7 @@ sb_activity_after_insert(PG_FUNCTION_ARGS)
 	if (rows_are_protocol(td->tg_newtable, RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(NULL);
 	touched_init(&t);
-	slot = transition_slot(td->tg_newtable, RelationGetDescr(td->tg_relation));
+	slot = sb_transition_slot(td->tg_newtable, RelationGetDescr(td->tg_relation));
 	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
 	{
 		ActRow		r;
@@ -844,8 +833,8 @@ sb_activity_after_update(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(td->tg_relation);
 	touched_init(&t);
-	os = transition_slot(td->tg_oldtable, desc);
-	ns = transition_slot(td->tg_newtable, desc);
+	os = sb_transition_slot(td->tg_oldtable, desc);
+	ns = sb_transition_slot(td->tg_newtable, desc);
 	for (;;)
 	{
 		bool		go = tuplestore_gettupleslot(td->tg_oldtable, true, false, os);
@@ -888,7 +877,7 @@ sb_activity_after_delete(PG_FUNCTION_ARGS)
 	if (rows_are_protocol(td->tg_oldtable, RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(NULL);
 	touched_init(&t);
-	os = transition_slot(td->tg_oldtable, RelationGetDescr(td->tg_relation));
+	os = sb_transition_slot(td->tg_oldtable, RelationGetDescr(td->tg_relation));
 	while (tuplestore_gettupleslot(td->tg_oldtable, true, false, os))
 	{
 		ActRow		o;

@@ -36,6 +36,7 @@ static const RelationEntry later_relations[] = {SB_RELATIONS_LATER(SB_REL_ENTRY)
 static const char *const deal_cols[] = {SB_DEAL_COLUMNS(SB_COL_NAME)};
 static const char *const act_cols[] = {SB_ACTIVITY_COLUMNS(SB_COL_NAME)};
 static const char *const hist_cols[] = {SB_HISTORY_COLUMNS(SB_COL_NAME)};
+static const char *const lost_reason_cols[] = {SB_LOST_REASON_COLUMNS(SB_COL_NAME)};
 
 typedef struct ColumnSet
 {
@@ -49,6 +50,7 @@ static const ColumnSet column_sets[] = {
 	{offsetof(SbCatalog, deal), deal_cols, offsetof(SbCatalog, deal_att), DEAL_NCOLS},
 	{offsetof(SbCatalog, activity), act_cols, offsetof(SbCatalog, act_att), ACT_NCOLS},
 	{offsetof(SbCatalog, stage_history), hist_cols, offsetof(SbCatalog, hist_att), HIST_NCOLS},
+	{offsetof(SbCatalog, lost_reason), lost_reason_cols, offsetof(SbCatalog, lost_reason_att), LR_NCOLS},
 };
 
 #define CAT_OID(offset) (*(Oid *) ((char *) &sb_cat + (offset)))

@@ -93,14 +93,20 @@
 	X(ACT_CREATED_BY, "created_by")
 
 #define SB_HISTORY_COLUMNS(X) \
+	X(HIST_ID, "id") \
 	X(HIST_DEAL_ID, "deal_id") \
 	X(HIST_EVENT, "event") \
-	X(HIST_TO_STAGE_ID, "to_stage_id")
+	X(HIST_TO_STAGE_ID, "to_stage_id") \
+	X(HIST_NEXT_ACTIVITY_ID, "next_activity_id")
+
+#define SB_LOST_REASON_COLUMNS(X) \
+	X(LR_ACTIVE, "active")
 
 #define SB_ENUM_ITEM(e, name) e,
 typedef enum SbDealCol { SB_DEAL_COLUMNS(SB_ENUM_ITEM) DEAL_NCOLS } SbDealCol;
 typedef enum SbActCol { SB_ACTIVITY_COLUMNS(SB_ENUM_ITEM) ACT_NCOLS } SbActCol;
 typedef enum SbHistCol { SB_HISTORY_COLUMNS(SB_ENUM_ITEM) HIST_NCOLS } SbHistCol;
+typedef enum SbLostReasonCol { SB_LOST_REASON_COLUMNS(SB_ENUM_ITEM) LR_NCOLS } SbLostReasonCol;
 
 #define SB_REL_FIELD(name) Oid name;
 typedef struct SbCatalog
@@ -117,6 +123,7 @@ typedef struct SbCatalog
 	AttrNumber	deal_att[DEAL_NCOLS];
 	AttrNumber	act_att[ACT_NCOLS];
 	AttrNumber	hist_att[HIST_NCOLS];
+	AttrNumber	lost_reason_att[LR_NCOLS];
 } SbCatalog;
 
 extern SbCatalog sb_cat;

@@ -511,15 +511,6 @@ sb_is_head_over(int64 head_id, int64 employee_id)
  * Every employee in the departments headed by head_id and all departments
  * below them, plus head_id itself; palloc'd, sorted by id.
  */
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
 int64 *
 sb_subtree_employees(int64 head_id, int *n)
 {
@@ -574,12 +565,8 @@ sb_subtree_employees(int64 head_id, int *n)
 			}
 		}
 	}
-	qsort(result, nresult, sizeof(int64), cmp_int64);
 	/* unique: the head is usually also a member of their department */
-	pos = 0;
-	for (i = 0; i < nresult; i++)
-		if (i == 0 || result[i] != result[pos - 1])
-			result[pos++] = result[i];
+	pos = sb_sort_unique_int64(result, nresult);
 	*n = pos;
 	pfree(queue);
 	return result;

@@ -421,7 +421,7 @@ sb_deal_reference_trigger(PG_FUNCTION_ARGS)
 	if (att <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_deal_reference_trigger must be fired on a table with a deal_id column"),
+				 errmsg("function deal_reference_trigger must be fired on a table with a deal_id column"),
 				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	v = heap_getattr(row, att, desc, &isnull);
@@ -464,7 +464,7 @@ sb_employee_role_trigger(PG_FUNCTION_ARGS)
 	if (att <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function sb_employee_role_trigger must be fired on salesboard.employee"),
+				 errmsg("function employee_role_trigger must be fired on salesboard.employee"),
 				 errhint("It is installed by the salesboard extension; do not attach it elsewhere.")));
 	v = heap_getattr(row, att, desc, &isnull);
 	if (!isnull && !OidIsValid(get_role_oid(NameStr(*DatumGetName(v)), true)))

@@ -66,29 +66,11 @@ idset_add(IdSet *s, int64 id)
 	s->ids[s->n++] = id;
 }
 
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sorts and drops repeats: the set a payload lists or counts. */
 static void
 idset_finish(IdSet *s)
 {
-	int			i,
-				k = 0;
-
-	if (s->n == 0)
-		return;
-	qsort(s->ids, s->n, sizeof(int64), cmp_int64);
-	for (i = 1; i < s->n; i++)
-		if (s->ids[i] != s->ids[k])
-			s->ids[++k] = s->ids[i];
-	s->n = k + 1;
+	s->n = sb_sort_unique_int64(s->ids, s->n);
 }
 
 /* Deals created in the current transaction (ids), for "announced once". */
@@ -152,16 +134,6 @@ payload(bool created, int what, const IdSet *deals, const IdSet *owners)
 		appendStringInfo(&buf, ",\"owner_count\":%d", owners->n);
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
-}
-
-static TupleTableSlot *
-reader(Tuplestorestate *ts, TupleDesc desc)
-{
-	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
-
-	tuplestore_select_read_pointer(ts, ptr);
-	tuplestore_rescan(ts);
-	return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 }
 
 static bool
@@ -232,9 +204,9 @@ sb_deal_notify_trigger(PG_FUNCTION_ARGS)
 	if (sb_restoring())
 		return sb_trigger_pass(td);
 	sb_catalog();
-	ns = reader(td->tg_newtable, desc);
+	ns = sb_transition_slot(td->tg_newtable, desc);
 	if (!created && td->tg_oldtable != NULL)
-		os = reader(td->tg_oldtable, desc);
+		os = sb_transition_slot(td->tg_oldtable, desc);
 	while (tuplestore_gettupleslot(td->tg_newtable, true, false, ns))
 	{
 		int			w = W_STAGE | W_NEXT | W_DETAILS;

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "errcodes.h"
 #include "rows.h"
@@ -241,4 +242,44 @@ sb_tstz_array(const TimestampTz *v, bool *nulls, int n)
 	for (i = 0; i < n; i++)
 		d[i] = TimestampTzGetDatum(v[i]);
 	return array_of(d, nulls, n, TIMESTAMPTZOID);
+}
+
+/*
+ * A slot that iterates a trigger's transition table from its start, with a
+ * read pointer of its own (several readers of one table do not disturb
+ * each other). Drop it with ExecDropSingleTupleTableSlot.
+ */
+TupleTableSlot *
+sb_transition_slot(Tuplestorestate *ts, TupleDesc desc)
+{
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts ids and drops repeats in place; returns how many remain. */
+int
+sb_sort_unique_int64(int64 *v, int n)
+{
+	int			i,
+				k = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(v, n, sizeof(int64), cmp_int64);
+	for (i = 1; i < n; i++)
+		if (v[i] != v[k])
+			v[++k] = v[i];
+	return k + 1;
 }

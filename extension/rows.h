@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "utils/tuplestore.h"
+
 #include "access/htup_details.h"
 #include "datatype/timestamp.h"
 #include "executor/tuptable.h"
@@ -116,6 +118,10 @@ extern HeapTuple sb_edit_apply(SbRowEdit *e, HeapTuple t, TupleDesc desc);
 
 /* one-dimensional arrays for statement parameters (nulls may be NULL) */
 extern ArrayType *sb_int8_array(const int64 *v, bool *nulls, int n);
+extern int	sb_sort_unique_int64(int64 *v, int n);
+
+/* a trigger's transition table, read from its start */
+extern TupleTableSlot *sb_transition_slot(Tuplestorestate *ts, TupleDesc desc);
 extern ArrayType *sb_tstz_array(const TimestampTz *v, bool *nulls, int n);
 
 #endif							/* SB_ROWS_H */

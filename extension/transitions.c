@@ -502,8 +502,8 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 
 		h_deal = sb_slot_int8(slot, sb_cat.hist_att[HIST_DEAL_ID], &isnull);
 		last_change.deal_id = h_deal;
-		last_change.history_id = sb_slot_int8(slot, SPI_fnumber(RelationGetDescr(rel), "id"), &isnull);
-		last_change.planned_activity_id = sb_slot_int8(slot, SPI_fnumber(RelationGetDescr(rel), "next_activity_id"), &isnull);
+		last_change.history_id = sb_slot_int8(slot, sb_cat.hist_att[HIST_ID], &isnull);
+		last_change.planned_activity_id = sb_slot_int8(slot, sb_cat.hist_att[HIST_NEXT_ACTIVITY_ID], &isnull);
 		last_change.replayed = true;
 		h_stage = sb_slot_int8(slot, sb_cat.hist_att[HIST_TO_STAGE_ID], &isnull);
 		h_event = TextDatumGetCString(slot_getattr(slot, sb_cat.hist_att[HIST_EVENT], &isnull));
@@ -813,7 +813,7 @@ close_target(const SbDealRow *deal, bool won, bool has_reason, int64 lost_reason
 
 		if (sb_fetch_begin(&f, sb_cat.lost_reason, sb_cat.lost_reason_pkey, lost_reason_id,
 						   AccessShareLock, NULL))
-			active = DatumGetBool(slot_getattr(f.slot, SPI_fnumber(RelationGetDescr(f.rel), "active"), &isnull));
+			active = DatumGetBool(slot_getattr(f.slot, sb_cat.lost_reason_att[LR_ACTIVE], &isnull));
 		sb_fetch_end(&f);
 		if (!f.found)
 			ereport(ERROR,
