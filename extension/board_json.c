@@ -142,11 +142,12 @@ typedef struct Total
 static void
 add_total(Total *t, int *n, const SbCard *c)
 {
-	char	   *cur = c->currency_null ? NULL : TextDatumGetCString(c->currency);
+	char	   *cur;
 	int			i;
 
 	if (c->amount_null)
 		return;
+	cur = c->currency_null ? NULL : TextDatumGetCString(c->currency);
 	for (i = 0; i < *n; i++)
 		if ((cur == NULL && t[i].currency == NULL) ||
 			(cur != NULL && t[i].currency != NULL && strcmp(cur, t[i].currency) == 0))

@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -127,7 +128,8 @@ relcache_cb(Datum arg, Oid relid)
 		company_loaded = false;
 		return;
 	}
-	if (relid == company_cache_relid)
+	/* no company table yet: any change may be the update that creates it */
+	if (relid == company_cache_relid || !OidIsValid(company_cache_relid))
 		company_loaded = false;
 	if (relid == stage_cache_relid)
 		retire(&cache_stage);
@@ -147,6 +149,9 @@ sb_default_currency(void)
 	if (!company_loaded)
 	{
 		sb_catalog();
+		/* created by ALTER EXTENSION UPDATE since the catalog was read? */
+		if (!OidIsValid(sb_cat.company) && OidIsValid(get_relname_relid("company", sb_cat.nsp)))
+			(void) sb_catalog_require("company");
 		has_default_currency = false;
 		company_cache_relid = sb_cat.company;
 		if (OidIsValid(sb_cat.company))

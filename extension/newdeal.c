@@ -130,9 +130,8 @@ insert_deal(const SbNewDeal *nd)
 	char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int64		me = sb_current_employee();
 	bool		isnull;
-	/* an amount without a currency is in the company's default currency */
-	const char *currency = nd->currency != NULL ? nd->currency :
-		nd->has_amount ? sb_default_currency() : NULL;
+	/* without a currency the deal trigger applies the company's default */
+	const char *currency = nd->currency;
 
 	v[0] = Int64GetDatum(nd->stage_id);
 	v[1] = Int64GetDatum(nd->owner_id);

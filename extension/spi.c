@@ -59,7 +59,7 @@ owner_scope_enter(OwnerScope *s)
 /*
  * Leave the scope. On an error thrown inside it the scope is left by the
  * abort of the (sub)transaction, which restores both the user and the GUC
- * nest level; the callers' PG_FINALLY restores the user at once only.
+ * nest level; run_as_owner()'s PG_CATCH restores the user at once only.
  */
 static void
 owner_scope_exit(OwnerScope *s, bool ok)

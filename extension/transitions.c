@@ -279,6 +279,15 @@ deal_before_update(TriggerData *td)
 				(errcode(ERRCODE_SB_DERIVED_COLUMN),
 				 errmsg("deal " INT64_FORMAT ": next_due and next_activity_id are derived from its planned activities", id),
 				 errhint("Plan, complete, cancel or reschedule activities instead (salesboard.plan_activity()).")));
+	/* a raw UPDATE of the amount follows the same currency rule as an INSERT */
+	if (sb_col_changed(oldt, newt, desc, DATT(DEAL_AMOUNT)) ||
+		sb_col_changed(oldt, newt, desc, DATT(DEAL_CURRENCY)))
+	{
+		SbRowEdit	e = {0};
+
+		default_currency(newt, desc, &e);
+		return sb_edit_apply(&e, newt, desc);
+	}
 	return newt;
 }
 

@@ -6,7 +6,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(9);
+SELECT plan(10);
 
 SET ROLE sbt_app;
 SELECT set_employee(4);
@@ -39,6 +39,13 @@ SELECT set_employee(4);
 SELECT create_deal(4, 11, 'After the change', now() + interval '1 day', 'Call', amount => 100) AS d5 \gset
 RESET ROLE;
 SELECT is((SELECT currency FROM deal WHERE id = :d5), 'RUB'::bpchar, 'a changed default applies at once (the cache follows)');
+SET ROLE sbt_app;
+SELECT set_employee(4);
+SELECT create_deal(4, 11, 'Amount later', now() + interval '1 day', 'Call') AS d6 \gset
+UPDATE deal SET amount = 70 WHERE id = :d6;
+RESET ROLE;
+SELECT is((SELECT currency FROM deal WHERE id = :d6), 'RUB'::bpchar,
+          'a raw UPDATE that gives a deal an amount without a currency takes the default too');
 
 SELECT throws_ok($$INSERT INTO company (default_currency) VALUES ('USD')$$, '23505', NULL, 'the company has one row');
 SELECT throws_ok($$UPDATE company SET default_currency = 'eur'$$, '23514', NULL, 'the default is an ISO 4217 code');
