@@ -16,6 +16,8 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
 #include "catalog/pg_type.h"
@@ -118,11 +120,23 @@ subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 		top->level = level - 1;
 }
 
+/*
+ * A role renamed, created or dropped: the login role -> employee answer is
+ * by name (employee.role_name), so look it up again (a renamed role stops
+ * acting as the employee at once).
+ */
+static void
+roles_changed_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	last_uid = InvalidOid;
+}
+
 void
 sb_identity_init(void)
 {
 	RegisterXactCallback(xact_cb, NULL);
 	RegisterSubXactCallback(subxact_cb, NULL);
+	CacheRegisterSyscacheCallback(AUTHOID, roles_changed_cb, (Datum) 0);
 }
 
 /* The employee the session acts as, or 0. */

@@ -6,7 +6,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(14);
+SELECT plan(16);
 
 SET ROLE sbt_app;
 SELECT is(current_employee(), NULL::bigint, 'the app role alone is nobody');
@@ -60,6 +60,17 @@ SELECT set_employee(10);
 RELEASE SAVEPOINT s;
 ROLLBACK TO SAVEPOINT r;
 SELECT is(current_employee(), 4::bigint, 'a released inner choice goes with its outer savepoint: 4');
+RESET ROLE;
+
+-- a renamed role stops acting as the employee at once (role_name is a name)
+CREATE ROLE sbt_renamed NOLOGIN IN ROLE salesboard_user;
+UPDATE employee SET role_name = 'sbt_renamed' WHERE id = 9;
+SET ROLE sbt_renamed;
+SELECT is(current_employee(), 9::bigint, 'a role named in employee.role_name acts as the employee');
+RESET ROLE;
+ALTER ROLE sbt_renamed RENAME TO sbt_renamed_now;
+SET ROLE sbt_renamed_now;
+SELECT is(current_employee(), NULL::bigint, 'once renamed, the same role acts as nobody (no stale answer)');
 RESET ROLE;
 
 SELECT * FROM finish();
