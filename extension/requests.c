@@ -118,18 +118,32 @@ sb_request_answer(pg_uuid_t *request_id, const SbRequestAnswer *answer)
 	SPI_finish();
 }
 
-bool
-sb_request_known(pg_uuid_t *request_id)
+/*
+ * A move, close or reopen takes its request id here too (operation
+ * stage_change, target the deal) before it writes stage_history: the
+ * primary key of api_request is then the one place that lets an id serve
+ * one change, even when a create_deal with the same id commits meanwhile
+ * (the second to insert waits for the first, then gets SB012). The caller
+ * has already looked in stage_history under the deal's lock, so an id
+ * found here belongs to another change.
+ */
+void
+sb_request_reserve(pg_uuid_t *request_id, int64 deal_id)
 {
-	Datum		v[1];
-	bool		known;
+	Datum		v[4];
+	char		n[4] = {' ', ' ', ' ', ' '};
+	int64		me = sb_current_employee();
 
 	if (request_id == NULL)
-		return false;
+		return;
 	v[0] = UUIDPGetDatum(request_id);
+	v[1] = CStringGetTextDatum("stage_change");
+	v[2] = Int64GetDatum(deal_id);
+	v[3] = Int64GetDatum(me);
+	n[3] = me != 0 ? ' ' : 'n';
 	SPI_connect();
-	sb_exec(&q_read, v, NULL, true, 1);
-	known = SPI_processed > 0;
+	sb_exec(&q_claim, v, n, false, 1);
+	if (SPI_processed == 0)
+		sb_request_reused(request_id);
 	SPI_finish();
-	return known;
 }

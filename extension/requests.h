@@ -31,7 +31,7 @@ extern bool sb_request_claim(pg_uuid_t *request_id, const char *op, int64 target
 extern void sb_request_answer(pg_uuid_t *request_id, const SbRequestAnswer *answer);
 /* SB012 for a request id already used otherwise; names nothing. */
 extern void sb_request_reused(pg_uuid_t *request_id) pg_attribute_noreturn();
-/* Was this id used by one of the operations here? (for stage_history's) */
-extern bool sb_request_known(pg_uuid_t *request_id);
+/* Take the id for a move, close or reopen of deal_id (SB012 if taken). */
+extern void sb_request_reserve(pg_uuid_t *request_id, int64 deal_id);
 
 #endif							/* SB_REQUESTS_H */

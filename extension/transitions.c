@@ -495,8 +495,6 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 
 	if (request_id == NULL)
 		return false;
-	if (sb_request_known(request_id))
-		sb_request_reused(request_id);	/* create_deal, plan_activity... had it */
 	rel = table_open(sb_cat.stage_history, AccessShareLock);
 	idx = index_open(sb_cat.stage_history_request_id_key, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
@@ -523,7 +521,11 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 	if (!found)
+	{
+		/* a new change: take the id (SB012 if another operation has it) */
+		sb_request_reserve(request_id, deal_id);
 		return false;
+	}
 	if (h_deal == deal_id && strcmp(h_event, event) == 0 &&
 		(to_stage_id == 0 || h_stage == to_stage_id))
 		return true;

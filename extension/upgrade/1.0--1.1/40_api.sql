@@ -21,7 +21,7 @@ COMMENT ON FUNCTION salesboard.card_colour_of(salesboard.deal, timestamptz) IS
  * api_request, one row per request id. */
 CREATE TABLE salesboard.api_request (
     request_id   uuid PRIMARY KEY,
-    operation    text NOT NULL CHECK (operation IN ('create_deal', 'plan_activity', 'complete_activity', 'cancel_activity', 'set_priority')),
+    operation    text NOT NULL CHECK (operation IN ('create_deal', 'plan_activity', 'complete_activity', 'cancel_activity', 'set_priority', 'stage_change')),
     target_id    bigint NOT NULL,
     employee_id  bigint,
     deal_id      bigint,
@@ -40,7 +40,7 @@ CREATE TRIGGER restore_mode BEFORE INSERT ON salesboard.api_request
 COMMENT ON TABLE salesboard.api_request IS
     'Request ids of create_deal, plan_activity, complete_activity, cancel_activity and set_priority, with their answers: a retry changes nothing and answers the same (administrators may delete old rows)';
 COMMENT ON COLUMN salesboard.api_request.request_id IS 'The caller''s request id';
-COMMENT ON COLUMN salesboard.api_request.operation IS 'The function it was used for';
+COMMENT ON COLUMN salesboard.api_request.operation IS 'The function it was used for; stage_change for move_deal, close_deal and reopen_deal, whose change and answer are in stage_history (the row only takes the id)';
 COMMENT ON COLUMN salesboard.api_request.target_id IS 'Its target: the owner (create_deal), the deal (plan_activity, set_priority) or the activity';
 COMMENT ON COLUMN salesboard.api_request.employee_id IS 'The employee the session acted as';
 COMMENT ON COLUMN salesboard.api_request.deal_id IS 'The answer: the deal';
