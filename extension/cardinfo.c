@@ -71,9 +71,9 @@ sb_cardinfo_close(SbCardInfoReader *r)
 	table_close(r->client, NoLock);
 }
 
-/* The name (column 2) of a row found by primary key, cached per call. */
+/* The name (column att) of a row found by primary key, cached per call. */
 static char *
-lookup_name(HTAB *cache, SbProbe *probe, int64 id)
+lookup_name(HTAB *cache, SbProbe *probe, AttrNumber att, int64 id)
 {
 	bool		found;
 	NameEntry  *e = hash_search(cache, &id, HASH_ENTER, &found);
@@ -85,7 +85,7 @@ lookup_name(HTAB *cache, SbProbe *probe, int64 id)
 		Datum		v;
 
 		e->name = NULL;
-		if (slot != NULL && !(v = slot_getattr(slot, 2, &isnull), isnull))
+		if (slot != NULL && !(v = slot_getattr(slot, att, &isnull), isnull))
 			e->name = TextDatumGetCString(v);
 	}
 	return e->name;
@@ -136,7 +136,8 @@ read_tags(SbCardInfoReader *r, const SbCard *c, SbCardInfo *out)
 	for (slot = sb_probe(&r->tags_by_deal, c->deal_id); slot != NULL;
 		 slot = sb_probe_next(&r->tags_by_deal))
 	{
-		char	   *name = lookup_name(r->tags, &r->tags_by_id, sb_slot_int8(slot, 2, &isnull));
+		char	   *name = lookup_name(r->tags, &r->tags_by_id, sb_cat.tag_att[TAG_NAME],
+										 sb_slot_int8(slot, sb_cat.deal_tag_att[DEAL_TAG_TAG_ID], &isnull));
 
 		if (name == NULL)
 			continue;
@@ -156,9 +157,10 @@ sb_cardinfo_read(SbCardInfoReader *r, const SbCard *c, SbCardInfo *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (c->has_client)
-		out->client = lookup_name(r->clients, &r->clients_by_id, c->client_id);
+		out->client = lookup_name(r->clients, &r->clients_by_id, sb_cat.client_att[CLIENT_NAME], c->client_id);
 	if (c->has_service_type)
-		out->service_type = lookup_name(r->services, &r->services_by_id, c->service_type_id);
+		out->service_type = lookup_name(r->services, &r->services_by_id, sb_cat.service_type_att[SERVICE_TYPE_NAME],
+									   c->service_type_id);
 	read_next_activity(r, c, out);
 	read_tags(r, c, out);
 }

@@ -37,6 +37,13 @@ static const char *const deal_cols[] = {SB_DEAL_COLUMNS(SB_COL_NAME)};
 static const char *const act_cols[] = {SB_ACTIVITY_COLUMNS(SB_COL_NAME)};
 static const char *const hist_cols[] = {SB_HISTORY_COLUMNS(SB_COL_NAME)};
 static const char *const lost_reason_cols[] = {SB_LOST_REASON_COLUMNS(SB_COL_NAME)};
+static const char *const department_cols[] = {SB_DEPARTMENT_COLUMNS(SB_COL_NAME)};
+static const char *const employee_cols[] = {SB_EMPLOYEE_COLUMNS(SB_COL_NAME)};
+static const char *const stage_cols[] = {SB_STAGE_COLUMNS(SB_COL_NAME)};
+static const char *const client_cols[] = {SB_CLIENT_COLUMNS(SB_COL_NAME)};
+static const char *const service_type_cols[] = {SB_SERVICE_TYPE_COLUMNS(SB_COL_NAME)};
+static const char *const tag_cols[] = {SB_TAG_COLUMNS(SB_COL_NAME)};
+static const char *const deal_tag_cols[] = {SB_DEAL_TAG_COLUMNS(SB_COL_NAME)};
 
 typedef struct ColumnSet
 {
@@ -51,6 +58,13 @@ static const ColumnSet column_sets[] = {
 	{offsetof(SbCatalog, activity), act_cols, offsetof(SbCatalog, act_att), ACT_NCOLS},
 	{offsetof(SbCatalog, stage_history), hist_cols, offsetof(SbCatalog, hist_att), HIST_NCOLS},
 	{offsetof(SbCatalog, lost_reason), lost_reason_cols, offsetof(SbCatalog, lost_reason_att), LR_NCOLS},
+	{offsetof(SbCatalog, department), department_cols, offsetof(SbCatalog, department_att), DEPT_NCOLS},
+	{offsetof(SbCatalog, employee), employee_cols, offsetof(SbCatalog, employee_att), EMP_NCOLS},
+	{offsetof(SbCatalog, stage), stage_cols, offsetof(SbCatalog, stage_att), STAGE_NCOLS},
+	{offsetof(SbCatalog, client), client_cols, offsetof(SbCatalog, client_att), CLIENT_NCOLS},
+	{offsetof(SbCatalog, service_type), service_type_cols, offsetof(SbCatalog, service_type_att), SERVICE_TYPE_NCOLS},
+	{offsetof(SbCatalog, tag), tag_cols, offsetof(SbCatalog, tag_att), TAG_NCOLS},
+	{offsetof(SbCatalog, deal_tag), deal_tag_cols, offsetof(SbCatalog, deal_tag_att), DEAL_TAG_NCOLS},
 };
 
 #define CAT_OID(offset) (*(Oid *) ((char *) &sb_cat + (offset)))

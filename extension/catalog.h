@@ -102,11 +102,38 @@
 #define SB_LOST_REASON_COLUMNS(X) \
 	X(LR_ACTIVE, "active")
 
+#define SB_DEPARTMENT_COLUMNS(X) \
+	X(DEPT_ID, "id") \
+	X(DEPT_PARENT_ID, "parent_id") \
+	X(DEPT_HEAD_ID, "head_id")
+
+#define SB_EMPLOYEE_COLUMNS(X) \
+	X(EMP_ID, "id")
+
+#define SB_STAGE_COLUMNS(X) \
+	X(STAGE_ID, "id") \
+	X(STAGE_PIPELINE_ID, "pipeline_id") \
+	X(STAGE_KIND, "kind") \
+	X(STAGE_PROBABILITY, "probability")
+
+/* the name column of client, service_type and tag; deal_tag's tag */
+#define SB_CLIENT_COLUMNS(X) X(CLIENT_NAME, "name")
+#define SB_SERVICE_TYPE_COLUMNS(X) X(SERVICE_TYPE_NAME, "name")
+#define SB_TAG_COLUMNS(X) X(TAG_NAME, "name")
+#define SB_DEAL_TAG_COLUMNS(X) X(DEAL_TAG_TAG_ID, "tag_id")
+
 #define SB_ENUM_ITEM(e, name) e,
 typedef enum SbDealCol { SB_DEAL_COLUMNS(SB_ENUM_ITEM) DEAL_NCOLS } SbDealCol;
 typedef enum SbActCol { SB_ACTIVITY_COLUMNS(SB_ENUM_ITEM) ACT_NCOLS } SbActCol;
 typedef enum SbHistCol { SB_HISTORY_COLUMNS(SB_ENUM_ITEM) HIST_NCOLS } SbHistCol;
 typedef enum SbLostReasonCol { SB_LOST_REASON_COLUMNS(SB_ENUM_ITEM) LR_NCOLS } SbLostReasonCol;
+typedef enum SbDeptCol { SB_DEPARTMENT_COLUMNS(SB_ENUM_ITEM) DEPT_NCOLS } SbDeptCol;
+typedef enum SbEmpCol { SB_EMPLOYEE_COLUMNS(SB_ENUM_ITEM) EMP_NCOLS } SbEmpCol;
+typedef enum SbStageCol { SB_STAGE_COLUMNS(SB_ENUM_ITEM) STAGE_NCOLS } SbStageCol;
+typedef enum SbClientCol { SB_CLIENT_COLUMNS(SB_ENUM_ITEM) CLIENT_NCOLS } SbClientCol;
+typedef enum SbServiceTypeCol { SB_SERVICE_TYPE_COLUMNS(SB_ENUM_ITEM) SERVICE_TYPE_NCOLS } SbServiceTypeCol;
+typedef enum SbTagCol { SB_TAG_COLUMNS(SB_ENUM_ITEM) TAG_NCOLS } SbTagCol;
+typedef enum SbDealTagCol { SB_DEAL_TAG_COLUMNS(SB_ENUM_ITEM) DEAL_TAG_NCOLS } SbDealTagCol;
 
 #define SB_REL_FIELD(name) Oid name;
 typedef struct SbCatalog
@@ -124,6 +151,13 @@ typedef struct SbCatalog
 	AttrNumber	act_att[ACT_NCOLS];
 	AttrNumber	hist_att[HIST_NCOLS];
 	AttrNumber	lost_reason_att[LR_NCOLS];
+	AttrNumber	department_att[DEPT_NCOLS];
+	AttrNumber	employee_att[EMP_NCOLS];
+	AttrNumber	stage_att[STAGE_NCOLS];
+	AttrNumber	client_att[CLIENT_NCOLS];
+	AttrNumber	service_type_att[SERVICE_TYPE_NCOLS];
+	AttrNumber	tag_att[TAG_NCOLS];
+	AttrNumber	deal_tag_att[DEAL_TAG_NCOLS];
 } SbCatalog;
 
 extern SbCatalog sb_cat;

@@ -615,10 +615,11 @@ sb_department_tree_trigger(PG_FUNCTION_ARGS)
 	if (sb_restoring())
 		return sb_trigger_pass(td);
 
+	sb_catalog();
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
-	v[0] = heap_getattr(row, 3, desc, &pnull);	/* parent_id */
-	v[1] = heap_getattr(row, 1, desc, &isnull); /* id */
+	v[0] = heap_getattr(row, sb_cat.department_att[DEPT_PARENT_ID], desc, &pnull);
+	v[1] = heap_getattr(row, sb_cat.department_att[DEPT_ID], desc, &isnull);
 	if (!pnull && !isnull && TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		SPI_connect();
@@ -657,13 +658,14 @@ sb_department_head_trigger(PG_FUNCTION_ARGS)
 		return sb_trigger_pass(td);
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
-	head = heap_getattr(row, 4, desc, &isnull);	/* head_id */
 	sb_catalog();
+	head = heap_getattr(row, sb_cat.department_att[DEPT_HEAD_ID], desc, &isnull);
 	if (!isnull && !sb_row_exists(sb_cat.employee, sb_cat.employee_pkey, DatumGetInt64(head)))
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
 				 errmsg("employee " INT64_FORMAT " cannot head department " INT64_FORMAT ": there is no such employee",
-						DatumGetInt64(head), DatumGetInt64(heap_getattr(row, 1, desc, &isnull))),
+						DatumGetInt64(head),
+						DatumGetInt64(heap_getattr(row, sb_cat.department_att[DEPT_ID], desc, &isnull))),
 				 errhint("Set head_id to the id of a row of salesboard.employee, or NULL.")));
 	return PointerGetDatum(row);
 }
@@ -688,7 +690,8 @@ sb_employee_deleted_trigger(PG_FUNCTION_ARGS)
 
 	if (sb_restoring())
 		return sb_trigger_pass(td);
-	v[0] = heap_getattr(td->tg_trigtuple, 1, RelationGetDescr(td->tg_relation), &isnull);
+	sb_catalog();
+	v[0] = heap_getattr(td->tg_trigtuple, sb_cat.employee_att[EMP_ID], RelationGetDescr(td->tg_relation), &isnull);
 	SPI_connect();
 	sb_exec(&q_clear_head, v, NULL, false, 0);
 	SPI_finish();
@@ -721,7 +724,8 @@ sb_employee_leaving_trigger(PG_FUNCTION_ARGS)
 
 	if (sb_restoring())
 		return sb_trigger_pass(td);
-	v[0] = heap_getattr(td->tg_newtuple, 1, RelationGetDescr(td->tg_relation), &isnull);
+	sb_catalog();
+	v[0] = heap_getattr(td->tg_newtuple, sb_cat.employee_att[EMP_ID], RelationGetDescr(td->tg_relation), &isnull);
 	SPI_connect();
 	sb_exec(&q_open_work, v, NULL, true, 1);
 	deals = sb_spi_int8(0, 1, &isnull);
@@ -762,7 +766,7 @@ stage_not_in_use(HeapTuple row, TupleDesc desc, const char *what)
 	int64		deals,
 				rows;
 
-	v[0] = heap_getattr(row, 1, desc, &isnull);	/* id */
+	v[0] = heap_getattr(row, sb_cat.stage_att[STAGE_ID], desc, &isnull);
 	SPI_connect();
 	sb_exec(&q_stage_used, v, NULL, true, 1);
 	deals = sb_spi_int8(0, 1, &isnull);
@@ -792,9 +796,10 @@ sb_stage_rules_trigger(PG_FUNCTION_ARGS)
 	if (sb_restoring())
 		return sb_trigger_pass(td);
 	desc = RelationGetDescr(td->tg_relation);
-	kind_att = SPI_fnumber(desc, "kind");
-	pipe_att = SPI_fnumber(desc, "pipeline_id");
-	prob_att = SPI_fnumber(desc, "probability");
+	sb_catalog();
+	kind_att = sb_cat.stage_att[STAGE_KIND];
+	pipe_att = sb_cat.stage_att[STAGE_PIPELINE_ID];
+	prob_att = sb_cat.stage_att[STAGE_PROBABILITY];
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		row = td->tg_newtuple;
