@@ -13,13 +13,18 @@
 
 EXTENSION   = salesboard
 MODULE_big  = salesboard
-OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
+# the C files, and the C++ shim over libphonenumber (extension/phone.cpp)
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c))) \
+              $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp)))
 DATA        = $(sort $(wildcard extension/salesboard--*.sql))
 # upgrade scripts, each joined from its per-feature fragments
 # (extension/upgrade/FROM--TO/*.sql, in file-name order)
 UPGRADES    = $(patsubst extension/upgrade/%,salesboard--%.sql,$(sort $(wildcard extension/upgrade/*)))
 DATA_built  = $(UPGRADES)
 PG_CPPFLAGS = -I$(srcdir)/extension
+# libphonenumber (Debian's libphonenumber-dev) for phone.cpp, and the C++
+# runtime it needs: PGXS links the library with the C compiler
+SHLIB_LINK += -lphonenumber -lstdc++
 
 # pg_regress suites (sql/ -> expected/), in this order.
 REGRESS      = install discipline_basics board_basics

@@ -28,19 +28,13 @@
 #include "cards.h"
 #include "colour.h"
 #include "config.h"
+#include "inqueue.h"
 #include "rows.h"
 #include "spi.h"
 
 PG_FUNCTION_INFO_V1(sb_board_json);
 
 #define INBOUND_SHOWN 200
-
-static SbQuery q_inbound = {
-	"SELECT i.id, i.channel, i.sender, i.subject, i.received_at, i.owner_id, i.source_id "
-	"FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = ANY($1) "
-	"AND i.received_at <= $2 ORDER BY i.received_at, i.id LIMIT 201",
-	2, {INT8ARRAYOID, TIMESTAMPTZOID}, NULL
-};
 
 /* ------------------------------------------------------------------
  * jsonb writers: values pushed straight into a JsonbParseState (no JSON
@@ -248,27 +242,14 @@ put_column(JB *b, SbCardInfoReader *r, const SbStage *st, const SbCardList *card
 	begin(b, WJB_END_OBJECT);
 }
 
-/*
- * The Inbound column: new inbound requests of the board's people. The
- * values are pushed in the caller's memory context: SPI's goes at
- * SPI_finish, and the parse state lives until the end of board_json().
- */
+/* The Inbound column: new inbound requests of the board's people (inqueue.c). */
 static void
 put_inbound(JB *b, const int64 *owners, int nowners, TimestampTz at)
 {
-	MemoryContext outer = CurrentMemoryContext,
-				spi;
-	Datum		v[2];
-	uint64		k,
-				n;
-	bool		isnull;
+	SbInboundItem *items;
+	int			n = sb_inbound_waiting(owners, nowners, at, INBOUND_SHOWN + 1, &items),
+				k;
 
-	v[0] = PointerGetDatum(sb_int8_array(owners, NULL, nowners));
-	v[1] = TimestampTzGetDatum(at);
-	SPI_connect();
-	sb_exec(&q_inbound, v, NULL, true, 0);
-	n = SPI_processed;
-	spi = MemoryContextSwitchTo(outer);
 	begin(b, WJB_BEGIN_OBJECT);
 	put_int8(b, "position", false, 0);
 	put_text(b, "kind", "inbound");
@@ -279,23 +260,19 @@ put_inbound(JB *b, const int64 *owners, int nowners, TimestampTz at)
 	for (k = 0; k < n && k < INBOUND_SHOWN; k++)
 	{
 		begin(b, WJB_BEGIN_OBJECT);
-		put_int8(b, "id", false, sb_spi_int8(k, 1, &isnull));
-		put_text(b, "channel", sb_spi_text(k, 2, outer));
-		put_text(b, "sender", sb_spi_text(k, 3, outer));
-		put_text(b, "subject", sb_spi_text(k, 4, outer));
-		put_moment(b, "received_at", false,
-				   SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 5, &isnull),
-				   TIMESTAMPTZOID);
-		put_int8(b, "owner_id", false, sb_spi_int8(k, 6, &isnull));
-		put_int8(b, "source_id", false, sb_spi_int8(k, 7, &isnull));
+		put_int8(b, "id", false, items[k].id);
+		put_text(b, "sender", items[k].sender);
+		put_text(b, "channel", items[k].channel);
+		put_text(b, "subject", items[k].subject);
+		put_int8(b, "owner_id", false, items[k].owner_id);
+		put_int8(b, "source_id", false, items[k].source_id);
+		put_moment(b, "received_at", false, TimestampTzGetDatum(items[k].received_at), TIMESTAMPTZOID);
 		begin(b, WJB_END_OBJECT);
 	}
 	begin(b, WJB_END_ARRAY);
 	put_int8(b, "card_count", false, Min(n, INBOUND_SHOWN));
 	put_bool(b, "more", n > INBOUND_SHOWN);
 	begin(b, WJB_END_OBJECT);
-	MemoryContextSwitchTo(spi);
-	SPI_finish();
 }
 
 static void

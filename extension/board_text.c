@@ -17,42 +17,24 @@
 #include "colour.h"
 #include "config.h"
 #include "errcodes.h"
+#include "inqueue.h"
 #include "rows.h"
 #include "spi.h"
 #include "textgrid.h"
 
 PG_FUNCTION_INFO_V1(sb_board_text);
 
-static SbQuery q_inbound = {
-	"SELECT i.channel, i.sender, coalesce(i.subject, '') FROM salesboard.inbound i "
-	"WHERE i.status = 'new' AND i.owner_id = ANY($1) AND i.received_at <= $2 "
-	"ORDER BY i.received_at, i.id LIMIT 200",
-	2, {INT8ARRAYOID, TIMESTAMPTZOID}, NULL
-};
-
 /* New inbound requests of the board's people received by `at`, into column col. */
 static void
 add_inbound(SbTextGrid *g, int col, const int64 *owners, int nowners, TimestampTz at)
 {
-	Datum		v[2];
-	uint64		k;
-	MemoryContext outer = CurrentMemoryContext;
+	SbInboundItem *items;
+	int			n = sb_inbound_waiting(owners, nowners, at, 200, &items),
+				k;
 
-	v[0] = PointerGetDatum(sb_int8_array(owners, NULL, nowners));
-	v[1] = TimestampTzGetDatum(at);
-	SPI_connect();
-	sb_exec(&q_inbound, v, NULL, true, 0);
-	for (k = 0; k < SPI_processed; k++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[k];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-
-		sb_grid_add(g, col, psprintf("%s %s: %s", SPI_getvalue(t, td, 1),
-									 SPI_getvalue(t, td, 2), SPI_getvalue(t, td, 3)));
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
+	for (k = 0; k < n; k++)
+		sb_grid_add(g, col, psprintf("%s %s: %s", items[k].channel, items[k].sender,
+									 items[k].subject ? items[k].subject : ""));
 }
 
 /* "R! 05.12 Title": colour (or +/- for won/lost), priority, the owner's local date. */

@@ -44,6 +44,8 @@ static const char *const client_cols[] = {SB_CLIENT_COLUMNS(SB_COL_NAME)};
 static const char *const service_type_cols[] = {SB_SERVICE_TYPE_COLUMNS(SB_COL_NAME)};
 static const char *const tag_cols[] = {SB_TAG_COLUMNS(SB_COL_NAME)};
 static const char *const deal_tag_cols[] = {SB_DEAL_TAG_COLUMNS(SB_COL_NAME)};
+static const char *const inbound_cols[] = {SB_INBOUND_COLUMNS(SB_COL_NAME)};
+static const char *const lead_source_cols[] = {SB_LEAD_SOURCE_COLUMNS(SB_COL_NAME)};
 
 typedef struct ColumnSet
 {
@@ -65,6 +67,8 @@ static const ColumnSet column_sets[] = {
 	{offsetof(SbCatalog, service_type), service_type_cols, offsetof(SbCatalog, service_type_att), SERVICE_TYPE_NCOLS},
 	{offsetof(SbCatalog, tag), tag_cols, offsetof(SbCatalog, tag_att), TAG_NCOLS},
 	{offsetof(SbCatalog, deal_tag), deal_tag_cols, offsetof(SbCatalog, deal_tag_att), DEAL_TAG_NCOLS},
+	{offsetof(SbCatalog, inbound), inbound_cols, offsetof(SbCatalog, inbound_att), INB_NCOLS},
+	{offsetof(SbCatalog, lead_source), lead_source_cols, offsetof(SbCatalog, lead_source_att), SRC_NCOLS},
 };
 
 #define CAT_OID(offset) (*(Oid *) ((char *) &sb_cat + (offset)))

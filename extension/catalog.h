@@ -44,7 +44,11 @@
 	X(stage_history) \
 	X(stage_history_request_id_key) \
 	X(lost_reason) \
-	X(lost_reason_pkey)
+	X(lost_reason_pkey) \
+	X(inbound) \
+	X(inbound_pkey) \
+	X(lead_source) \
+	X(lead_source_pkey)
 
 /*
  * Relations an upgrade script creates after 1.0 (one line each, like the
@@ -122,6 +126,25 @@
 #define SB_TAG_COLUMNS(X) X(TAG_NAME, "name")
 #define SB_DEAL_TAG_COLUMNS(X) X(DEAL_TAG_TAG_ID, "tag_id")
 
+#define SB_INBOUND_COLUMNS(X) \
+	X(INB_ID, "id") \
+	X(INB_SOURCE_ID, "source_id") \
+	X(INB_CHANNEL, "channel") \
+	X(INB_SENDER, "sender") \
+	X(INB_SUBJECT, "subject") \
+	X(INB_RECEIVED_AT, "received_at") \
+	X(INB_EXTERNAL_REF, "external_ref") \
+	X(INB_STATUS, "status") \
+	X(INB_DEAL_ID, "deal_id") \
+	X(INB_OWNER_ID, "owner_id") \
+	X(INB_HANDLED_AT, "handled_at") \
+	X(INB_HANDLED_BY, "handled_by")
+#define SB_LEAD_SOURCE_COLUMNS(X) \
+	X(SRC_CHANNEL, "channel") \
+	X(SRC_ADDRESS, "address") \
+	X(SRC_OWNER_ID, "owner_id") \
+	X(SRC_IS_LEAD_SOURCE, "is_lead_source") \
+	X(SRC_ACTIVE, "active")
 #define SB_ENUM_ITEM(e, name) e,
 typedef enum SbDealCol { SB_DEAL_COLUMNS(SB_ENUM_ITEM) DEAL_NCOLS } SbDealCol;
 typedef enum SbActCol { SB_ACTIVITY_COLUMNS(SB_ENUM_ITEM) ACT_NCOLS } SbActCol;
@@ -134,6 +157,8 @@ typedef enum SbClientCol { SB_CLIENT_COLUMNS(SB_ENUM_ITEM) CLIENT_NCOLS } SbClie
 typedef enum SbServiceTypeCol { SB_SERVICE_TYPE_COLUMNS(SB_ENUM_ITEM) SERVICE_TYPE_NCOLS } SbServiceTypeCol;
 typedef enum SbTagCol { SB_TAG_COLUMNS(SB_ENUM_ITEM) TAG_NCOLS } SbTagCol;
 typedef enum SbDealTagCol { SB_DEAL_TAG_COLUMNS(SB_ENUM_ITEM) DEAL_TAG_NCOLS } SbDealTagCol;
+typedef enum SbInboundCol { SB_INBOUND_COLUMNS(SB_ENUM_ITEM) INB_NCOLS } SbInboundCol;
+typedef enum SbLeadSourceCol { SB_LEAD_SOURCE_COLUMNS(SB_ENUM_ITEM) SRC_NCOLS } SbLeadSourceCol;
 
 #define SB_REL_FIELD(name) Oid name;
 typedef struct SbCatalog
@@ -158,6 +183,8 @@ typedef struct SbCatalog
 	AttrNumber	service_type_att[SERVICE_TYPE_NCOLS];
 	AttrNumber	tag_att[TAG_NCOLS];
 	AttrNumber	deal_tag_att[DEAL_TAG_NCOLS];
+	AttrNumber	inbound_att[INB_NCOLS];
+	AttrNumber	lead_source_att[SRC_NCOLS];
 } SbCatalog;
 
 extern SbCatalog sb_cat;

@@ -85,6 +85,8 @@ static bool company_loaded = false;
 static Oid	company_cache_relid = InvalidOid;
 static char default_currency[4];
 static bool has_default_currency = false;
+static char default_region[3];
+static bool has_default_region = false;
 
 static void
 retire(ConfigCache *c)
@@ -143,34 +145,71 @@ sb_config_init(void)
 	CacheRegisterRelcacheCallback(relcache_cb, (Datum) 0);
 }
 
+/*
+ * The company row, once per session until it changes: default_currency,
+ * and default_region where the column exists (an upgrade script adds it
+ * after the table, so a fragment between the two may read the row).
+ */
+static void
+load_company(void)
+{
+	sb_catalog();
+	/* created by ALTER EXTENSION UPDATE since the catalog was read? */
+	if (!OidIsValid(sb_cat.company) && OidIsValid(get_relname_relid("company", sb_cat.nsp)))
+		(void) sb_catalog_require("company");
+	has_default_currency = false;
+	has_default_region = false;
+	company_cache_relid = sb_cat.company;
+	if (OidIsValid(sb_cat.company))
+	{
+		bool		with_region = get_attnum(sb_cat.company, "default_region") != InvalidAttrNumber;
+
+		SPI_connect();
+		sb_exec_once(with_region ?
+					 "SELECT c.default_currency::text, c.default_region::text FROM salesboard.company c" :
+					 "SELECT c.default_currency::text, NULL::text FROM salesboard.company c", true);
+		if (SPI_processed == 1)
+		{
+			char	   *cur = sb_spi_text(0, 1, CurrentMemoryContext);
+			char	   *region = sb_spi_text(0, 2, CurrentMemoryContext);
+
+			if (cur != NULL)
+			{
+				strlcpy(default_currency, cur, sizeof(default_currency));
+				has_default_currency = true;
+			}
+			if (region != NULL)
+			{
+				strlcpy(default_region, region, sizeof(default_region));
+				has_default_region = true;
+			}
+		}
+		SPI_finish();
+	}
+	company_loaded = true;
+}
+
 const char *
 sb_default_currency(void)
 {
 	if (!company_loaded)
-	{
-		sb_catalog();
-		/* created by ALTER EXTENSION UPDATE since the catalog was read? */
-		if (!OidIsValid(sb_cat.company) && OidIsValid(get_relname_relid("company", sb_cat.nsp)))
-			(void) sb_catalog_require("company");
-		has_default_currency = false;
-		company_cache_relid = sb_cat.company;
-		if (OidIsValid(sb_cat.company))
-		{
-			SPI_connect();
-			sb_exec_once("SELECT c.default_currency::text FROM salesboard.company c "
-						 "WHERE c.default_currency IS NOT NULL", true);
-			if (SPI_processed == 1)
-			{
-				char	   *cur = sb_spi_text(0, 1, CurrentMemoryContext);
-
-				strlcpy(default_currency, cur, sizeof(default_currency));
-				has_default_currency = true;
-			}
-			SPI_finish();
-		}
-		company_loaded = true;
-	}
+		load_company();
 	return has_default_currency ? default_currency : NULL;
+}
+
+const char *
+sb_default_region(void)
+{
+	if (!company_loaded)
+		load_company();
+	return has_default_region ? default_region : NULL;
+}
+
+/* Read the company row again at its next use (a trigger that just changed it). */
+void
+sb_company_cache_reset(void)
+{
+	company_loaded = false;
 }
 
 void

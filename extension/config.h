@@ -65,6 +65,15 @@ extern int64 *sb_subtree_employees(int64 head_id, int *n);
  */
 extern const char *sb_default_currency(void);
 
+/*
+ * company.default_region: the ISO 3166-1 alpha-2 country of phone numbers
+ * written in national form (sender.h); NULL when not set (only numbers in
+ * international form are recognised) or the database is not updated yet.
+ */
+extern const char *sb_default_region(void);
+/* read the company row again at its next use */
+extern void sb_company_cache_reset(void);
+
 /* the employee cache's generation: bumped whenever it is dropped */
 extern uint64 sb_people_generation(void);
 extern void sb_people_cache_reset(void);

@@ -65,7 +65,14 @@
 #define ERRCODE_SB_EMPLOYEE_HAS_WORK	SB_ERRCODE('0', '4', '2')	/* SB042 */
 #define ERRCODE_SB_STAGE_IN_USE			SB_ERRCODE('0', '4', '3')	/* SB043 */
 
-/* inbound dispatch: SB100-SB199 (none yet) */
+/* inbound dispatch: SB100-SB199 */
+#define ERRCODE_SB_UNKNOWN_INBOUND		SB_ERRCODE('1', '0', '0')	/* SB100 */
+#define ERRCODE_SB_UNKNOWN_SOURCE		SB_ERRCODE('1', '0', '1')	/* SB101 */
+#define ERRCODE_SB_INBOUND_HANDLED		SB_ERRCODE('1', '0', '2')	/* SB102 */
+#define ERRCODE_SB_LINK_CLOSED_DEAL		SB_ERRCODE('1', '0', '3')	/* SB103 */
+#define ERRCODE_SB_RECEIVED_FUTURE		SB_ERRCODE('1', '0', '4')	/* SB104 */
+#define ERRCODE_SB_INBOUND_DEAL			SB_ERRCODE('1', '0', '5')	/* SB105 */
+#define ERRCODE_SB_INBOUND_SOURCE_FIELDS	SB_ERRCODE('1', '0', '6')	/* SB106 */
 /* the sales funnel: SB200-SB299 (none yet) */
 /* overdue checks: SB300-SB399 (none yet) */
 

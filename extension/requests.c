@@ -1,6 +1,7 @@
 /*
  * requests.c: request ids of create_deal, plan_activity,
- * complete_activity, cancel_activity and set_priority (services layer;
+ * complete_activity, cancel_activity, set_priority and the inbound
+ * dispatch functions (services layer;
  * requests.h).
  *
  * Table salesboard.api_request holds one row per request id: the
@@ -32,14 +33,15 @@ static SbQuery q_claim = {
 
 static SbQuery q_read = {
 	"SELECT r.operation, r.target_id, coalesce(r.employee_id, 0), coalesce(r.deal_id, 0), "
-	"       coalesce(r.activity_id, 0) "
+	"       coalesce(r.activity_id, 0), coalesce(r.answer_count, 0) "
 	"  FROM salesboard.api_request r WHERE r.request_id = $1",
 	1, {UUIDOID}, NULL
 };
 
 static SbQuery q_answer = {
-	"UPDATE salesboard.api_request r SET deal_id = $2, activity_id = $3 WHERE r.request_id = $1",
-	3, {UUIDOID, INT8OID, INT8OID}, NULL
+	"UPDATE salesboard.api_request r SET deal_id = $2, activity_id = $3, answer_count = $4 "
+	"WHERE r.request_id = $1",
+	4, {UUIDOID, INT8OID, INT8OID, INT8OID}, NULL
 };
 
 static SbQuery q_in_history = {
@@ -66,7 +68,7 @@ sb_request_claim(pg_uuid_t *request_id, const char *op, int64 target, SbRequestA
 	bool		isnull;
 	bool		replayed = false;
 
-	answer->deal_id = answer->activity_id = 0;
+	answer->deal_id = answer->activity_id = answer->count = 0;
 	if (request_id == NULL)
 		return false;
 	sb_catalog();
@@ -94,6 +96,7 @@ sb_request_claim(pg_uuid_t *request_id, const char *op, int64 target, SbRequestA
 			sb_request_reused(request_id);
 		answer->deal_id = sb_spi_int8(0, 4, &isnull);
 		answer->activity_id = sb_spi_int8(0, 5, &isnull);
+		answer->count = sb_spi_int8(0, 6, &isnull);
 		replayed = true;
 	}
 	SPI_finish();
@@ -103,8 +106,8 @@ sb_request_claim(pg_uuid_t *request_id, const char *op, int64 target, SbRequestA
 void
 sb_request_answer(pg_uuid_t *request_id, const SbRequestAnswer *answer)
 {
-	Datum		v[3];
-	char		n[3] = {' ', ' ', ' '};
+	Datum		v[4];
+	char		n[4] = {' ', ' ', ' ', ' '};
 
 	if (request_id == NULL)
 		return;
@@ -113,6 +116,8 @@ sb_request_answer(pg_uuid_t *request_id, const SbRequestAnswer *answer)
 	n[1] = answer->deal_id ? ' ' : 'n';
 	v[2] = Int64GetDatum(answer->activity_id);
 	n[2] = answer->activity_id ? ' ' : 'n';
+	v[3] = Int64GetDatum(answer->count);
+	n[3] = answer->count ? ' ' : 'n';
 	SPI_connect();
 	sb_exec(&q_answer, v, n, false, 0);
 	SPI_finish();

@@ -1,7 +1,7 @@
 /*
  * requests.h: request ids of the write functions that write no stage
  * history (services layer): create_deal, plan_activity, complete_activity,
- * cancel_activity, set_priority. The same request applied again changes nothing and
+ * cancel_activity, set_priority and the inbound dispatch functions. The same request applied again changes nothing and
  * returns the same answer; the same id for another operation is SB012.
  * (move_deal, close_deal and reopen_deal keep theirs in stage_history.)
  */
@@ -16,6 +16,7 @@ typedef struct SbRequestAnswer
 {
 	int64		deal_id;		/* 0 when none */
 	int64		activity_id;	/* 0 when none */
+	int64		count;			/* how many (dismiss_inbound); 0 when none */
 } SbRequestAnswer;
 
 /*

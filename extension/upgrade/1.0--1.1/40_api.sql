@@ -21,11 +21,12 @@ COMMENT ON FUNCTION salesboard.card_colour_of(salesboard.deal, timestamptz) IS
  * api_request, one row per request id. */
 CREATE TABLE salesboard.api_request (
     request_id   uuid PRIMARY KEY,
-    operation    text NOT NULL CHECK (operation IN ('create_deal', 'plan_activity', 'complete_activity', 'cancel_activity', 'set_priority', 'stage_change')),
+    operation    text NOT NULL CHECK (operation IN ('create_deal', 'plan_activity', 'complete_activity', 'cancel_activity', 'set_priority', 'stage_change', 'dismiss_inbound', 'accept_inbound', 'link_inbound')),
     target_id    bigint NOT NULL,
     employee_id  bigint,
     deal_id      bigint,
     activity_id  bigint,
+    answer_count bigint,
     created_at   timestamptz NOT NULL DEFAULT now() CHECK (pg_catalog.isfinite(created_at))
 );
 CREATE INDEX api_request_created_idx ON salesboard.api_request (created_at);
@@ -38,13 +39,14 @@ CREATE POLICY api_request_admin ON salesboard.api_request
 CREATE TRIGGER restore_mode BEFORE INSERT ON salesboard.api_request
     FOR EACH STATEMENT EXECUTE FUNCTION salesboard.restore_mode_trigger();
 COMMENT ON TABLE salesboard.api_request IS
-    'Request ids of create_deal, plan_activity, complete_activity, cancel_activity and set_priority, with their answers: a retry changes nothing and answers the same (administrators may delete old rows)';
+    'Request ids of create_deal, plan_activity, complete_activity, cancel_activity, set_priority, dismiss_inbound, accept_inbound and link_inbound, with their answers: a retry changes nothing and answers the same (administrators may delete old rows)';
 COMMENT ON COLUMN salesboard.api_request.request_id IS 'The caller''s request id';
 COMMENT ON COLUMN salesboard.api_request.operation IS 'The function it was used for; stage_change for move_deal, close_deal and reopen_deal, whose change and answer are in stage_history (the row only takes the id)';
-COMMENT ON COLUMN salesboard.api_request.target_id IS 'Its target: the owner (create_deal), the deal (plan_activity, set_priority) or the activity';
+COMMENT ON COLUMN salesboard.api_request.target_id IS 'Its target: the owner (create_deal), the deal (plan_activity, set_priority), the activity, or the inbound request (accept_inbound, link_inbound; dismiss_inbound: the smallest id)';
 COMMENT ON COLUMN salesboard.api_request.employee_id IS 'The employee the session acted as';
 COMMENT ON COLUMN salesboard.api_request.deal_id IS 'The answer: the deal';
 COMMENT ON COLUMN salesboard.api_request.activity_id IS 'The answer: the activity';
+COMMENT ON COLUMN salesboard.api_request.answer_count IS 'The answer: how many (dismiss_inbound: requests dismissed)';
 COMMENT ON COLUMN salesboard.api_request.created_at IS 'When the request was first applied';
 COMMENT ON INDEX salesboard.api_request_created_idx IS 'Finding old requests to delete';
 COMMENT ON POLICY api_request_admin ON salesboard.api_request IS 'Requests of visible employees (administrators: all)';
