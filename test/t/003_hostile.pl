@@ -575,7 +575,7 @@ sub round_sql
 	my ($role, $tag, $r) = @_;
 	my $c = $cfg{$role};
 	my ($O, $X, $AT) = @$c{qw(owner other at)};
-	my @u = map { sprintf('00000000-0000-4000-8000-%012d', ++$uuid_n) } 1 .. 4;
+	my @u = map { sprintf('00000000-0000-4000-8000-%012d', ++$uuid_n) } 1 .. 6;
 	my $unit = sub {
 		return "BEGIN;\n" . ($c->{app} ? "SELECT salesboard.set_employee($c->{acting});\n" : '')
 		  . join("\n", @_) . "\nCOMMIT;\n";
@@ -589,7 +589,7 @@ sub round_sql
 		return "\\copy $target from '$file'\n";
 	};
 	my $sql = "\\unset d_main\n\\unset d_won\n\\unset d_lost\n\\unset d_del\n\\unset d_raw\n"
-	  . "\\unset a1\n\\unset a2\n\\unset a3\n\\unset a_rep\n\\unset c_new\n\\unset st_new\n\\unset dep_new\n\\unset emp_new\n";
+	  . "\\unset d_acc\n\\unset a1\n\\unset a2\n\\unset a3\n\\unset a_rep\n\\unset c_new\n\\unset st_new\n\\unset dep_new\n\\unset emp_new\n";
 	# the API
 	$sql .= $unit->("SELECT salesboard.create_deal($O, 11, 'H $tag main', $AT + interval '2 days', 'Call', client_id => 1, service_type_id => 1, amount => 100.50, currency => 'EUR', tags => ARRAY['VIP', 'Urgent'], first_kind => 'task', first_all_day => false, at => $AT) AS d_main \\gset");
 	$sql .= $unit->("SELECT salesboard.create_deal($O, 11, 'H $tag won', $AT + interval '1 day', 'Call', at => $AT) AS d_won \\gset");
@@ -620,6 +620,11 @@ sub round_sql
 	$sql .= $unit->("SELECT salesboard.close_deal(:d_del, false, 'no reason', at => $AT);");
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_lost, 11, $AT + interval '7 days', 'Try again', next_all_day => true, reason => 'they called back', request_id => '$u[3]', at => $AT);");
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_main, 11, $AT + interval '7 days', 'open already', at => $AT);");
+	# inbound dispatch (receiving is for integrations: app and admin)
+	$sql .= $unit->("SELECT salesboard.receive_inbound((SELECT s.id FROM salesboard.lead_source s WHERE s.owner_id = $O AND s.channel = 'email' ORDER BY s.id LIMIT 1), 'Buyer $tag <buyer-$tag\@example.test>', 'Hostile $tag', 'body', received_at => now(), external_ref => '<h-$tag>', thread_ref => '<t-$tag>', folder => 'INBOX', payload => '{}');");
+	$sql .= $unit->("SELECT salesboard.dismiss_inbound(ARRAY(SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 2), request_id => '$u[4]');");
+	$sql .= $unit->("SELECT salesboard.accept_inbound((SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 1), 11, 'H $tag accepted', now() + interval '2 days', 'Call back', amount => 10, request_id => '$u[5]') AS d_acc \\gset");
+	$sql .= $unit->("SELECT salesboard.link_inbound((SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 1), :d_acc);");
 	# reading
 	$sql .= $chk->('card_colour_id', "salesboard.card_colour(:d_main, $AT)");
 	$sql .= $chk->('card_colour_row', "(SELECT salesboard.card_colour_of(d, $AT) FROM salesboard.deal d WHERE d.id = :d_main)");
@@ -644,6 +649,8 @@ sub round_sql
 	$sql .= $chk->('is_time_zone', "salesboard.is_time_zone('Europe/Moscow')");
 	$sql .= $chk->('end_of_day', "salesboard.end_of_day('2031-06-02', 'Asia/Kathmandu')");
 	$sql .= $chk->('local_date', "salesboard.local_date($AT, 'Pacific/Kiritimati')");
+	$sql .= $chk->('inbound_queue', "(SELECT count(*) FROM salesboard.inbound_queue($O, at => $AT)) >= 0");
+	$sql .= $chk->('sender_key', "salesboard.sender_key('web_form', ' +7 (495) 123-45-67 ') = '+74951234567'");
 	$sql .= $chk->('verify', '(SELECT count(*) FROM salesboard.verify())');
 	$sql .= "SELECT salesboard.set_employee($c->{acting});\n";
 	$sql .= $unit->('SELECT salesboard.set_employee(999999);');
@@ -710,12 +717,15 @@ sub round_sql
 		$sql .= $unit->("UPDATE salesboard.department SET parent_id = 5 WHERE id = :dep_new;");
 		$sql .= $unit->("UPDATE salesboard.department SET parent_id = :dep_new WHERE id = 5;");
 		$sql .= $unit->("DELETE FROM salesboard.department WHERE id = :dep_new;");
+		# a default region set, changed and gone: every client's phone_key recomputed
+		$sql .= $unit->("INSERT INTO salesboard.company (default_region) VALUES ('RU');",
+			"UPDATE salesboard.company SET default_region = 'US';", "DELETE FROM salesboard.company;");
 		$sql .= $copy->('salesboard.department (id, name, parent_id)', "$dep\tCopied dept $tag\t4\n");
 		$sql .= $copy->('salesboard.stage (pipeline_id, name, position, kind, probability)', "2\tCopied stage $tag\t$pos\topen\t10\n");
 		$sql .= $copy->('salesboard.lead_source (channel, address, owner_id)', "vk\tcopied-$tag\t$O\n");
 		$sql .= $unit->("DELETE FROM salesboard.department WHERE id = $dep;", "DELETE FROM salesboard.stage WHERE name = 'Copied stage $tag';");
 		$sql .= $unit->("INSERT INTO salesboard.lead_source (channel, address, owner_id) VALUES ('phone', '+7 495 000-$session_n$r', $O);");
-		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_main FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
+		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id, status, handled_at) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_main, 'linked', now() FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
 		$sql .= $unit->("INSERT INTO salesboard.alert (employee_id, kind, deal_id, event_at) VALUES ($O, 'deal_rotting', :d_main, $AT);");
 		$sql .= $unit->("DELETE FROM salesboard.alert WHERE deal_id = :d_main;");
 	}
@@ -811,7 +821,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name LIKE 'Copie
 # every call that should succeed under the hostile paths did
 my @labels = qw(card_colour_id card_colour_row due_colour why_colour board_default board_today
   board_3days board_week board_month board_acting deal_list deal_list_all deal_list_page board_text board_json
-  board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date);
+  board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date sender_key inbound_queue);
 for my $k (sort keys %session_out)
 {
 	my ($role, $pi) = split / /, $k;
