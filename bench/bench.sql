@@ -350,3 +350,89 @@ BEGIN
     RETURN head;
 END
 $$;
+
+/*
+ * Inbound: n requests from the first active e-mail lead source, from
+ * senders who are nobody's contact, each with its own message id. 'c'
+ * calls receive_inbound() (source check, sender normalisation, the copy
+ * and client look-ups, INSERT ... ON CONFLICT); 'sql' is the bare INSERT
+ * into the same table (its triggers run: the source check). tag keeps the
+ * message ids of rounds apart.
+ */
+CREATE FUNCTION bench.receive(variant text, n integer, tag text)
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    src bigint;
+    i integer;
+    x bigint;
+BEGIN
+    SELECT s.id INTO src FROM salesboard.lead_source s
+     WHERE s.active AND s.is_lead_source AND s.channel = 'email' ORDER BY s.id LIMIT 1;
+    t0 := clock_timestamp();
+    FOR i IN 1 .. n LOOP
+        IF variant = 'c' THEN
+            x := salesboard.receive_inbound(src, 'Sender ' || i || ' <s' || i || '-' || tag || '@bench.test>',
+                                            'Bench request ' || i, 'Hello',
+                                            external_ref => '<' || variant || tag || '-' || i || '@bench.test>');
+        ELSE
+            INSERT INTO salesboard.inbound (source_id, sender, subject, body, external_ref)
+            VALUES (src, 'Sender ' || i || ' <s' || i || '-' || tag || '@bench.test>',
+                    'Bench request ' || i, 'Hello', '<' || variant || tag || '-' || i || '@bench.test>');
+        END IF;
+    END LOOP;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- the Inbound column as a DBA would write it: the employee and their subtree
+CREATE FUNCTION bench.queue_sql(emp bigint, at timestamptz)
+RETURNS TABLE (id bigint, source_id bigint, channel text, sender text, subject text,
+               received_at timestamptz, age interval, owner_id bigint)
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE sub(id) AS (
+        SELECT d.id FROM salesboard.department d WHERE d.head_id = emp
+        UNION
+        SELECT d.id FROM salesboard.department d JOIN sub ON d.parent_id = sub.id)
+    SELECT i.id, i.source_id, i.channel, i.sender, i.subject, i.received_at, at - i.received_at, i.owner_id
+      FROM salesboard.inbound i
+     WHERE i.status = 'new' AND i.received_at <= at
+       AND i.owner_id IN (SELECT emp UNION SELECT e.id FROM salesboard.employee e
+                           WHERE e.department_id IN (SELECT sub.id FROM sub))
+     ORDER BY i.received_at, i.id
+$$;
+
+-- one round of Inbound columns; every row turned into text on both sides
+CREATE FUNCTION bench.queues(variant text, emps bigint[])
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    e bigint;
+    n bigint;
+BEGIN
+    FOREACH e IN ARRAY emps LOOP
+        IF variant = 'c' THEN
+            SELECT sum(length(q::text)) INTO n FROM salesboard.inbound_queue(e, now()) q;
+        ELSE
+            SELECT sum(length(q::text)) INTO n FROM bench.queue_sql(e, now()) q;
+        END IF;
+    END LOOP;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- the same rows for these employees?
+CREATE FUNCTION bench.queues_agree(emps bigint[])
+RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT NOT EXISTS (
+        SELECT e, q.* FROM unnest(emps) e, salesboard.inbound_queue(e, now()) q
+        EXCEPT ALL
+        SELECT e, s.* FROM unnest(emps) e, bench.queue_sql(e, now()) s)
+    AND NOT EXISTS (
+        SELECT e, s.* FROM unnest(emps) e, bench.queue_sql(e, now()) s
+        EXCEPT ALL
+        SELECT e, q.* FROM unnest(emps) e, salesboard.inbound_queue(e, now()) q)
+$$;

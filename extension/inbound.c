@@ -508,6 +508,18 @@ static SbQuery q_same_ref = {
 	2, {INT8OID, TEXTOID}, NULL
 };
 
+/*
+ * Every stored copy of the message, held FOR SHARE: a copy being accepted
+ * or linked right now is waited for, so the copy arriving sees its deal
+ * (else it would wait in Inbound and could become a second deal). The one
+ * of this source, if any, is the repeat's answer.
+ */
+static SbQuery q_hold_copies = {
+	"SELECT i.id, i.source_id FROM salesboard.inbound i WHERE i.external_ref = $2 "
+	"ORDER BY i.id FOR SHARE",
+	2, {INT8OID, TEXTOID}, NULL
+};
+
 /* a copy of this message in another source, linked to an open deal */
 static SbQuery q_copy_linked = {
 	"SELECT i.deal_id FROM salesboard.inbound i JOIN salesboard.deal d ON d.id = i.deal_id "
@@ -526,11 +538,13 @@ static SbQuery q_thread_linked = {
 	1, {TEXTOID}, NULL
 };
 
-/* the open deals of the clients whose e-mail or phone is the sender's */
+/*
+ * the open deals of the clients whose e-mail or phone is the sender's (no
+ * LIMIT: with one, a generic plan expects many matches and scans client)
+ */
 static SbQuery q_client_deals = {
-	"SELECT d.id FROM salesboard.deal d WHERE d.status = 'open' AND d.client_id IN "
-	"(SELECT c.id FROM salesboard.client c WHERE pg_catalog.lower(c.email) = $1 OR c.phone_key = $1) "
-	"ORDER BY d.id LIMIT 2",
+	"SELECT d.id FROM salesboard.client c JOIN salesboard.deal d ON d.client_id = c.id "
+	"WHERE (pg_catalog.lower(c.email) = $1 OR c.phone_key = $1) AND d.status = 'open'",
 	1, {TEXTOID}, NULL
 };
 
@@ -585,7 +599,7 @@ auto_link_target(const Source *s, const char *key, const char *ref, const char *
 	if (deal == 0)
 	{
 		v[0] = CStringGetTextDatum(key);
-		sb_exec(&q_client_deals, v, NULL, false, 2);
+		sb_exec(&q_client_deals, v, NULL, false, 0);
 		if (SPI_processed == 1)
 			deal = sb_spi_int8(0, 1, &isnull);
 	}
@@ -652,14 +666,19 @@ sb_receive_inbound(PG_FUNCTION_ARGS)
 	if (ref != NULL)
 	{
 		/* a repeat: the first id, nothing changed */
+		uint64		k;
+		bool		isnull;
+
 		v[0] = Int64GetDatum(source_id);
 		v[1] = CStringGetTextDatum(ref);
-		id = first_int8(&q_same_ref, v, NULL);
-		if (id != 0)
-		{
-			SPI_finish();
-			PG_RETURN_INT64(id);
-		}
+		sb_exec(&q_hold_copies, v, NULL, false, 0);
+		for (k = 0; k < SPI_processed; k++)
+			if (sb_spi_int8(k, 2, &isnull) == source_id)
+			{
+				id = sb_spi_int8(k, 1, &isnull);
+				SPI_finish();
+				PG_RETURN_INT64(id);
+			}
 	}
 	deal = auto_link_target(&s, key, ref, thread, &deal_owner);
 	status = deal != 0 ? "auto_linked" :
@@ -941,8 +960,7 @@ read_request(int64 id, int64 *owner, char **channel, char **sender)
 }
 
 static SbQuery q_client_by_key = {
-	"SELECT c.id FROM salesboard.client c WHERE pg_catalog.lower(c.email) = $1 OR c.phone_key = $1 "
-	"ORDER BY c.id LIMIT 1",
+	"SELECT c.id FROM salesboard.client c WHERE pg_catalog.lower(c.email) = $1 OR c.phone_key = $1",
 	1, {TEXTOID}, NULL
 };
 
@@ -982,10 +1000,20 @@ client_for(const char *channel, const char *sender)
 	int64		id;
 	char	   *name = display_name(sender);
 	bool		is_email = strchr(key, '@') != NULL;
+	uint64		k;
 
 	SPI_connect();
 	v[0] = CStringGetTextDatum(key);
-	id = first_int8(&q_client_by_key, v, NULL);
+	sb_exec(&q_client_by_key, v, NULL, false, 0);
+	id = 0;
+	for (k = 0; k < SPI_processed; k++)
+	{
+		bool		isnull;
+		int64		c = sb_spi_int8(k, 1, &isnull);
+
+		if (id == 0 || c < id)
+			id = c;
+	}
 	if (id == 0)
 	{
 		char	   *trimmed = TextDatumGetCString(DirectFunctionCall1(btrim1, CStringGetTextDatum(sender)));
