@@ -117,8 +117,12 @@ phone_key(const char *s)
 	char	   *text = trimmed(s, strlen(s));
 	char		e164[32];
 
-	/* libphonenumber reads UTF-8: in another encoding, ASCII only */
-	if ((GetDatabaseEncoding() == PG_UTF8 || pg_is_ascii(text)) &&
+	/*
+	 * libphonenumber reads UTF-8 (in another encoding: ASCII only) and
+	 * refuses texts over 250 bytes itself: longer ones are not copied to it
+	 */
+	if (strlen(text) <= 250 &&
+		(GetDatabaseEncoding() == PG_UTF8 || pg_is_ascii(text)) &&
 		sb_phone_e164(text, sb_default_region(), e164, sizeof(e164)))
 		return pstrdup(e164);
 	return text;

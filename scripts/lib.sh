@@ -14,7 +14,8 @@
 # owns (the checkout may sit where that user cannot read, e.g. /root).
 
 SB_PG_MAJOR=15
-SB_PACKAGES=(make gcc postgresql-$SB_PG_MAJOR postgresql-client-$SB_PG_MAJOR
+# g++ and libphonenumber-dev: the C++ shim over libphonenumber (extension/phone.cpp)
+SB_PACKAGES=(make gcc g++ libphonenumber-dev postgresql-$SB_PG_MAJOR postgresql-client-$SB_PG_MAJOR
              postgresql-server-dev-$SB_PG_MAJOR postgresql-$SB_PG_MAJOR-cron
              postgresql-$SB_PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
              libipc-run-perl perl git)

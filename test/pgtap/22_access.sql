@@ -58,9 +58,9 @@ SELECT next_activity_id AS a4 FROM deal WHERE id = :d4 \gset
 SELECT next_activity_id AS a10 FROM deal WHERE id = :d10 \gset
 
 -- inbound requests and alerts for employees 4 and 10
-INSERT INTO lead_source (channel, address, owner_id) VALUES ('email', 'sales@acme.test', 4);
+INSERT INTO lead_source (channel, address, owner_id) VALUES ('email', 'sales@acme.test', 4), ('email', 'olga@acme.test', 10);
 INSERT INTO inbound (source_id, channel, sender, owner_id)
-    SELECT id, 'email', 'buyer' || o || '@example.test', o FROM lead_source, (VALUES (4::bigint), (10)) v(o);
+    SELECT id, 'email', 'buyer' || owner_id || '@example.test', owner_id FROM lead_source;
 INSERT INTO alert (employee_id, kind, deal_id, event_at) VALUES
     (4, 'activity_overdue', :d4, now()), (10, 'activity_overdue', :d10, now());
 

@@ -118,13 +118,13 @@ SELECT is((SELECT count(*) FROM stage_history WHERE request_id = 'aaaaaaaa-0000-
  * Columns that point at a deal (11)
  * ------------------------------------------------------------------ */
 SET ROLE sbt_mseller;
-SELECT throws_ok(format('UPDATE inbound SET deal_id = %s', :d6), 'SB030',
+SELECT throws_ok(format($$UPDATE inbound SET status = 'linked', deal_id = %s$$, :d6), 'SB030',
                  format('deal %s does not exist or is not visible to you', :d6),
                  'linking an inbound request to an invisible deal is SB030');
-SELECT throws_ok('UPDATE inbound SET deal_id = 987654321', 'SB030',
+SELECT throws_ok($$UPDATE inbound SET status = 'linked', deal_id = 987654321$$, 'SB030',
                  'deal 987654321 does not exist or is not visible to you',
                  'linking it to a deal that does not exist is the same SB030');
-SELECT lives_ok(format('UPDATE inbound SET deal_id = %s', :d4), 'linking it to one''s own deal works');
+SELECT lives_ok(format($$UPDATE inbound SET status = 'linked', deal_id = %s$$, :d4), 'linking it to one''s own deal works');
 SELECT is((SELECT deal_id FROM inbound), :d4::bigint, 'and is stored');
 SELECT lives_ok('UPDATE inbound SET status = status', 'an UPDATE that leaves deal_id alone is not checked again');
 SELECT throws_ok(format('INSERT INTO deal_tag (deal_id, tag_id) VALUES (%s, 1)', :d6), 'SB030',
@@ -145,7 +145,7 @@ SELECT throws_ok($$INSERT INTO activity (deal_id, subject, due_at) VALUES (98765
                  'an activity on a deal that does not exist is the same SB030');
 RESET ROLE;
 SET ROLE sbt_admin;
-SELECT throws_ok('UPDATE inbound SET deal_id = 987654321', '23503', NULL,
+SELECT throws_ok($$UPDATE inbound SET status = 'linked', deal_id = 987654321$$, '23503', NULL,
                  'an administrator, who sees every deal, gets the foreign key''s answer');
 RESET ROLE;
 

@@ -44,13 +44,14 @@ SELECT create_deal(4, 21, 'Renewal', '2026-03-10 12:00+03', 'renewal call', at =
 SELECT create_deal(4, 11, 'Won one', '2026-03-12 10:00+03', 'call', amount => 70, currency => 'RUB', at => :'C') AS won \gset
 SELECT close_deal(:won, true, 'Signed', at => '2026-03-09 10:00+03') \gset junk_
 
-INSERT INTO lead_source (id, channel, address, owner_id) VALUES (1, 'email', 'sales@example.test', 4);
+INSERT INTO lead_source (id, channel, address, owner_id) VALUES (1, 'email', 'sales@example.test', 4),
+    (2, 'phone', '+7 495 000-00-10', 10), (3, 'email', 'ny@example.test', 6);
 INSERT INTO inbound (id, source_id, channel, sender, subject, received_at, owner_id, status, handled_at) VALUES
     (1, 1, 'email', 'early@example.test', 'Early', '2026-03-10 07:00+00', 4, 'new', NULL),
     (2, 1, 'email', 'later@example.test', 'Later', '2026-03-10 10:00+00', 4, 'new', NULL),
     (3, 1, 'email', 'done@example.test', 'Done', '2026-03-10 06:00+00', 4, 'dismissed', '2026-03-10 06:30+00'),
-    (4, 1, 'phone', '+7 495 000-00-09', NULL, '2026-03-10 05:00+00', 10, 'new', NULL),
-    (5, 1, 'email', 'ny@example.test', 'NY', '2026-03-10 05:00+00', 6, 'new', NULL);
+    (4, 2, 'phone', '+7 495 000-00-09', NULL, '2026-03-10 05:00+00', 10, 'new', NULL),
+    (5, 3, 'email', 'ny@example.test', 'NY', '2026-03-10 05:00+00', 6, 'new', NULL);
 
 /* board(): the new card fields */
 SELECT is((SELECT (next_all_day, next_due_date, tags)::text FROM board(7, 'week', at => :'T') WHERE deal_id = :allday),

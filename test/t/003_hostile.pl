@@ -623,7 +623,7 @@ sub round_sql
 	# inbound dispatch (receiving is for integrations: app and admin)
 	$sql .= $unit->("SELECT salesboard.receive_inbound((SELECT s.id FROM salesboard.lead_source s WHERE s.owner_id = $O AND s.channel = 'email' ORDER BY s.id LIMIT 1), 'Buyer $tag <buyer-$tag\@example.test>', 'Hostile $tag', 'body', received_at => now(), external_ref => '<h-$tag>', thread_ref => '<t-$tag>', folder => 'INBOX', payload => '{}');");
 	$sql .= $unit->("SELECT salesboard.dismiss_inbound(ARRAY(SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 2), request_id => '$u[4]');");
-	$sql .= $unit->("SELECT salesboard.accept_inbound((SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 1), 11, 'H $tag accepted', now() + interval '2 days', 'Call back', amount => 10, request_id => '$u[5]') AS d_acc \\gset");
+	$sql .= $unit->("SELECT salesboard.accept_inbound((SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 1), 11, 'Accepted $tag', now() + interval '2 days', 'Call back', amount => 10, request_id => '$u[5]') AS d_acc \\gset");
 	$sql .= $unit->("SELECT salesboard.link_inbound((SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 1), :d_acc);");
 	# reading
 	$sql .= $chk->('card_colour_id', "salesboard.card_colour(:d_main, $AT)");
@@ -687,7 +687,7 @@ sub round_sql
 	$sql .= $unit->("INSERT INTO salesboard.deal_tag (deal_id, tag_id) VALUES ($F, 3);");
 	$sql .= $unit->("INSERT INTO salesboard.client (name, email, phone) VALUES ('Client $tag', 'c-$tag\@example.test', '+7 495 111-22-33') RETURNING id AS c_new \\gset");
 	$sql .= $unit->("UPDATE salesboard.client SET phone = '+7 495 111-22-44', email = lower(email) WHERE id = :c_new;");
-	$sql .= $unit->("UPDATE salesboard.inbound SET status = 'accepted', handled_at = now(), deal_id = :d_main WHERE id = (SELECT min(id) FROM salesboard.inbound WHERE owner_id = $O AND status = 'new');");
+	$sql .= $unit->("UPDATE salesboard.inbound SET status = 'accepted', handled_at = now(), deal_id = :d_raw WHERE id = (SELECT min(id) FROM salesboard.inbound WHERE owner_id = $O AND status = 'new');");
 	$sql .= $unit->("UPDATE salesboard.inbound SET status = 'dismissed', handled_at = now() WHERE id = (SELECT min(id) FROM salesboard.inbound WHERE owner_id = $O AND status = 'new');");
 	$sql .= $unit->("UPDATE salesboard.inbound SET deal_id = $F WHERE id = (SELECT max(id) FROM salesboard.inbound WHERE owner_id = $O);");
 	$sql .= $unit->("UPDATE salesboard.alert SET seen_at = now() WHERE id = (SELECT min(id) FROM salesboard.alert WHERE employee_id = $O AND seen_at IS NULL);");
@@ -725,7 +725,7 @@ sub round_sql
 		$sql .= $copy->('salesboard.lead_source (channel, address, owner_id)', "vk\tcopied-$tag\t$O\n");
 		$sql .= $unit->("DELETE FROM salesboard.department WHERE id = $dep;", "DELETE FROM salesboard.stage WHERE name = 'Copied stage $tag';");
 		$sql .= $unit->("INSERT INTO salesboard.lead_source (channel, address, owner_id) VALUES ('phone', '+7 495 000-$session_n$r', $O);");
-		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id, status, handled_at) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_main, 'linked', now() FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
+		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id, status, handled_at) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_raw, 'linked', now() FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
 		$sql .= $unit->("INSERT INTO salesboard.alert (employee_id, kind, deal_id, event_at) VALUES ($O, 'deal_rotting', :d_main, $AT);");
 		$sql .= $unit->("DELETE FROM salesboard.alert WHERE deal_id = :d_main;");
 	}
