@@ -387,6 +387,7 @@ END
 $$;
 
 -- the Inbound column as a DBA would write it: the employee and their subtree
+-- (as an array, so that inbound_queue_idx is used per owner)
 CREATE FUNCTION bench.queue_sql(emp bigint, at timestamptz)
 RETURNS TABLE (id bigint, source_id bigint, channel text, sender text, subject text,
                received_at timestamptz, age interval, owner_id bigint)
@@ -398,8 +399,8 @@ LANGUAGE sql STABLE AS $$
     SELECT i.id, i.source_id, i.channel, i.sender, i.subject, i.received_at, at - i.received_at, i.owner_id
       FROM salesboard.inbound i
      WHERE i.status = 'new' AND i.received_at <= at
-       AND i.owner_id IN (SELECT emp UNION SELECT e.id FROM salesboard.employee e
-                           WHERE e.department_id IN (SELECT sub.id FROM sub))
+       AND i.owner_id = ANY (ARRAY(SELECT emp UNION SELECT e.id FROM salesboard.employee e
+                                    WHERE e.department_id IN (SELECT sub.id FROM sub)))
      ORDER BY i.received_at, i.id
 $$;
 

@@ -148,6 +148,30 @@ cagree=$([ "$(q "$big" "SELECT red, yellow, green FROM bench.colours('c')")" = "
 cc=$(printf '%s' "$tc" | median); cs=$(printf '%s' "$ts" | median); r7=$(ratio "$cc" "$cs")
 row "card colour of all $scale deals in one query (due_colour(owner_id, next_due)) vs a SQL expression (same counts: $cagree)" "$cc ms" "$cs ms" "${r7}x" "<= 0.5x" "$(met "$r7" 0.5)"
 
+# ---------------------------------------------------------------- inbound
+say "inbound: $rounds rounds of 2000 requests received, and $n_boards Inbound columns"
+tc=""; ts=""
+for r in $(seq 1 "$rounds"); do
+    # in turns, each variant first every other round
+    if [ $((r % 2)) -eq 1 ]; then order="c sql"; else order="sql c"; fi
+    for v in $order; do
+        x=$(q "$big" "SELECT bench.receive('$v', 2000, 'r$r')")
+        if [ "$v" = c ]; then tc+="$x"$'\n'; else ts+="$x"$'\n'; fi
+    done
+done
+ic=$(printf '%s' "$tc" | median); is_=$(printf '%s' "$ts" | median); r11=$(ratio "$ic" "$is_")
+row "receive_inbound(), 2000 e-mails from unknown senders (source check, normalisation, copy and client look-ups, dedupe) vs the bare INSERT into inbound" "$ic ms" "$is_ ms" "${r11}x" "<= 2x" "$(met "$r11" 2)"
+tc=""; ts=""
+for r in $(seq 1 "$rounds"); do
+    e=$(emps "$big" "$r")
+    q "$big" "SELECT bench.queues('sql', '$e')" >/dev/null
+    tc+="$(q "$big" "SELECT bench.queues('c', '$e')")"$'\n'
+    ts+="$(q "$big" "SELECT bench.queues('sql', '$e')")"$'\n'
+done
+qagree=$(q "$big" "SELECT bench.queues_agree('$(emps "$big" 1)')")
+qc=$(printf '%s' "$tc" | median); qs=$(printf '%s' "$ts" | median); r12=$(ratio "$qc" "$qs")
+row "inbound_queue() of $n_boards random employees vs the hand-written SELECT with the subtree (same rows: $qagree)" "$qc ms" "$qs ms" "${r12}x" "<= 1.0x" "$(met "$r12" 1.0)"
+
 # ---------------------------------------------------------------- moves
 n_moves=2000
 say "moves: $rounds rounds of $n_moves moves (C rules, PL/pgSQL rules, bare DML)"
