@@ -2,6 +2,7 @@
 # one session while another works the board: one notification per
 # statement, delivered at commit (none after a rollback), naming what
 # changed, the deals and the owners; only ids, never a title or amount.
+# Inbound arrivals and dismissals say so too (event "inbound").
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -98,6 +99,35 @@ my $mine = $node->safe_psql('postgres', q{
 $n = heard();
 like($n->[0] // '', qr/"deals":\[$mine\],"owners":\[7\]\}$/, "a bulk UPDATE of one owner's deals lists each once, in order");
 cmp_ok(length($n->[0]), '<', 8000, 'and fits a NOTIFY payload');
+
+# inbound: an arrival waiting in Inbound, an auto-linked one, a dismissal
+my ($source, $src_owner) = split /\|/, $node->safe_psql('postgres', q{
+	SELECT id, owner_id FROM salesboard.lead_source WHERE active AND is_lead_source AND channel = 'email' ORDER BY id LIMIT 1});
+my $req = $node->safe_psql('postgres', qq{
+	SELECT salesboard.receive_inbound($source, 'Nobody Known <nobody\@nowhere.test>', 'Secret subject', 'body', external_ref => '<live-1>')});
+$n = heard();
+is_deeply($n, [ qq({"event":"inbound","change":"new","requests":[$req],"owners":[$src_owner]}) ],
+	'receive_inbound: one notification naming the request and the employee whose Inbound it waits in');
+unlike(join('', @$n), qr/Secret|nobody/, 'and carries no subject or sender');
+$node->safe_psql('postgres', qq{
+	BEGIN; SELECT salesboard.receive_inbound($source, 'x\@nowhere.test', 's', 'b', external_ref => '<live-2>'); ROLLBACK;});
+is_deeply(heard(), [], 'nothing after a rollback');
+$node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source, 'y\@nowhere.test', 's', 'b', external_ref => '<live-1>')});
+is_deeply(heard(), [], 'nothing for a repeat of a stored message');
+my $client_deal = $node->safe_psql('postgres', q{
+	SELECT d.id || '|' || d.owner_id || '|' || c.email FROM salesboard.deal d JOIN salesboard.client c ON c.id = d.client_id
+	 WHERE d.status = 'open' AND c.email IS NOT NULL
+	   AND (SELECT count(*) FROM salesboard.deal o WHERE o.client_id = c.id AND o.status = 'open') = 1
+	 ORDER BY d.id LIMIT 1});
+my ($cd, $cd_owner, $email) = split /\|/, $client_deal;
+my $req2 = $node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source, '$email', 'Hello', 'b', external_ref => '<live-3>')});
+my @owners = sort { $a <=> $b } ($src_owner, $cd_owner);
+my %u; @owners = grep { !$u{$_}++ } @owners;
+is_deeply(heard(), [ qq({"event":"inbound","change":"auto_linked","requests":[$req2],"owners":[) . join(',', @owners) . qq(],"deals":[$cd]}) ],
+	'an auto-linked arrival names the deal and its owner too');
+$node->safe_psql('postgres', qq{SET ROLE salesboard_admin; SELECT salesboard.dismiss_inbound(ARRAY[$req]);});
+is_deeply(heard(), [ qq({"event":"inbound","change":"dismissed","requests":[$req],"owners":[$src_owner]}) ],
+	'a dismissal: one notification for the Inbound columns to redraw');
 
 $listener->quit;
 $node->stop;
