@@ -140,6 +140,7 @@
 	X(INB_HANDLED_AT, "handled_at") \
 	X(INB_HANDLED_BY, "handled_by")
 #define SB_LEAD_SOURCE_COLUMNS(X) \
+	X(SRC_ID, "id") \
 	X(SRC_CHANNEL, "channel") \
 	X(SRC_ADDRESS, "address") \
 	X(SRC_OWNER_ID, "owner_id") \

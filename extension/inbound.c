@@ -1127,3 +1127,82 @@ sb_link_inbound(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_VOID();
 }
+
+/* ------------------------------------------------------------------
+ * Sources and their employees: nothing waiting is left with nobody.
+ * ------------------------------------------------------------------ */
+static SbQuery q_follow_owner = {
+	"UPDATE salesboard.inbound i SET owner_id = $2 WHERE i.source_id = $1 AND i.status = 'new'",
+	2, {INT8OID, INT8OID}, NULL
+};
+
+/*
+ * AFTER UPDATE OF owner_id ON lead_source FOR EACH ROW: the requests of
+ * the source still waiting move to the new responsible employee's Inbound
+ * (those handled keep who had them).
+ */
+PG_FUNCTION_INFO_V1(sb_lead_source_owner_trigger);
+
+Datum
+sb_lead_source_owner_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_lead_source_owner_trigger",
+									  SB_TRIG_AFTER | SB_TRIG_ROW | SB_TRIG_UPDATE);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	bool		isnull;
+	Datum		v[2];
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	sb_catalog();
+	if (!sb_col_changed(td->tg_trigtuple, td->tg_newtuple, desc, sb_cat.lead_source_att[SRC_OWNER_ID]))
+		return PointerGetDatum(NULL);
+	v[0] = heap_getattr(td->tg_newtuple, sb_cat.lead_source_att[SRC_ID], desc, &isnull);
+	v[1] = heap_getattr(td->tg_newtuple, sb_cat.lead_source_att[SRC_OWNER_ID], desc, &isnull);
+	SPI_connect();
+	sb_exec(&q_follow_owner, v, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+static SbQuery q_inbound_work = {
+	"SELECT (SELECT pg_catalog.count(*) FROM salesboard.lead_source s WHERE s.owner_id = $1 AND s.active), "
+	"       (SELECT pg_catalog.count(*) FROM salesboard.inbound i WHERE i.owner_id = $1 AND i.status = 'new')",
+	1, {INT8OID}, NULL
+};
+
+/*
+ * BEFORE UPDATE OF active ON employee FOR EACH ROW WHEN (OLD.active AND
+ * NOT NEW.active): someone who leaves hands over their lead sources and
+ * their waiting requests first (SB042, as for open deals).
+ */
+PG_FUNCTION_INFO_V1(sb_inbound_leaver_trigger);
+
+Datum
+sb_inbound_leaver_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_inbound_leaver_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_UPDATE);
+	bool		isnull;
+	Datum		v[1];
+	int64		sources,
+				waiting;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	sb_catalog();
+	v[0] = heap_getattr(td->tg_newtuple, sb_cat.employee_att[EMP_ID], RelationGetDescr(td->tg_relation), &isnull);
+	SPI_connect();
+	sb_exec(&q_inbound_work, v, NULL, true, 1);
+	sources = sb_spi_int8(0, 1, &isnull);
+	waiting = sb_spi_int8(0, 2, &isnull);
+	SPI_finish();
+	if (sources > 0 || waiting > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_EMPLOYEE_HAS_WORK),
+				 errmsg("employee " INT64_FORMAT " is still responsible for " INT64_FORMAT " active lead source(s) and " INT64_FORMAT " waiting inbound request(s)",
+						DatumGetInt64(v[0]), sources, waiting),
+				 errdetail("Requests from a source nobody reads would wait for ever."),
+				 errhint("Give the lead sources another employee (UPDATE salesboard.lead_source SET owner_id = ...; their waiting requests follow) or deactivate them, then let the employee leave.")));
+	return PointerGetDatum(td->tg_newtuple);
+}

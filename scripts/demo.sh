@@ -6,8 +6,11 @@
 # psql draws it, list mode, and the rules at work (a move that records its
 # result and plans the next step, a retried request that changes nothing, a
 # raw stage change refused, a commit refused for a deal left without a
-# planned activity). The cluster is stopped and removed at the end, even on
-# failure.
+# planned activity), and inbound dispatch (requests from a mailbox, a phone
+# line and a Telegram chat stored once, auto-linked to the deal of the
+# sender's client or of the thread, or waiting in the Inbound column to be
+# accepted into a deal or dismissed). The cluster is stopped and removed at
+# the end, even on failure.
 #
 # Options: --deals N (default 300), --employees N (default 24),
 #          --shell   load the company, then open psql on it instead of the
@@ -161,6 +164,126 @@ LISTEN salesboard;
 BEGIN; SELECT set_priority(:deal, true); ROLLBACK;
 SELECT set_priority(:deal, true);
 UNLISTEN salesboard;
+SQL
+
+# Inbound dispatch: a gateway stores what arrives from the lead sources,
+# the salesperson handles his Inbound column (errors are part of the show)
+"${psql[@]}" -c "CREATE ROLE demo_gateway IN ROLE salesboard_app" >/dev/null ||
+    sb_die "could not create the gateway role"
+"$SB_BINDIR/psql" -X -q -d salesboard 2>&1 <<'SQL'
+\pset footer off
+SET search_path = salesboard;
+\echo
+\echo == inbound dispatch: requests from the lead sources, auto-linked or waiting in the Inbound column
+\set seller 7
+\set head 6
+\echo
+\echo -- national phone numbers are Russian ones (company.default_region; every client.phone_key is computed again)
+INSERT INTO company (default_region) VALUES ('RU')
+    ON CONFLICT (id) DO UPDATE SET default_region = EXCLUDED.default_region;
+\echo
+\echo -- the lead sources of Dmitry Vinogradov and his team: a mailbox, a phone line, a Telegram chat, a VK group
+SELECT s.id, s.channel, s.address, e.name AS responsible, s.is_lead_source
+  FROM lead_source s JOIN employee e ON e.id = s.owner_id
+ WHERE e.department_id = (SELECT department_id FROM employee WHERE id = :seller) ORDER BY s.id;
+SELECT (SELECT id FROM lead_source WHERE channel = 'email' AND owner_id = :seller ORDER BY id LIMIT 1) AS mailbox,
+       (SELECT s.id FROM lead_source s JOIN employee e ON e.id = s.owner_id
+         WHERE s.channel = 'phone' AND e.department_id = (SELECT department_id FROM employee WHERE id = :seller)
+         ORDER BY s.id LIMIT 1) AS phone_line,
+       (SELECT s.id FROM lead_source s JOIN employee e ON e.id = s.owner_id
+         WHERE s.channel = 'telegram' AND e.department_id = (SELECT department_id FROM employee WHERE id = :seller)
+         ORDER BY s.id LIMIT 1) AS telegram,
+       (SELECT id FROM stage WHERE pipeline_id = (SELECT min(id) FROM pipeline) AND kind = 'open'
+         ORDER BY position LIMIT 1) AS new_lead \gset
+-- two clients whose one open deal is Dmitry Vinogradov's: one writes, one calls
+SELECT c.email AS client_email, d.id AS mail_deal
+  FROM client c JOIN deal d ON d.client_id = c.id
+ WHERE d.owner_id = :seller AND d.status = 'open' AND c.email IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM deal x WHERE x.client_id = c.id AND x.status = 'open' AND x.id <> d.id)
+ ORDER BY d.id LIMIT 1 \gset
+SELECT c.phone AS client_phone, d.id AS call_deal
+  FROM client c JOIN deal d ON d.client_id = c.id
+ WHERE d.owner_id = :seller AND d.status = 'open' AND c.phone LIKE '+7 %' AND d.id <> :mail_deal
+   AND NOT EXISTS (SELECT 1 FROM deal x WHERE x.client_id = c.id AND x.status = 'open' AND x.id <> d.id)
+ ORDER BY d.id LIMIT 1 \gset
+
+SET ROLE demo_gateway;
+\echo
+\echo -- as the mail, phone and Telegram gateway (a role in salesboard_app, acting as no employee):
+\echo -- an e-mail from a stranger, then the same message delivered again: stored once, the same id
+SELECT receive_inbound(:mailbox, 'Anna Berg <anna@berg-design.example>', 'A website for our studio',
+                       'Hello! Our design studio needs a new website.', received_at => now() - interval '50 minutes',
+                       external_ref => '<m1@berg-design.example>') AS anna \gset
+SELECT receive_inbound(:mailbox, 'Anna Berg <anna@berg-design.example>', 'A website for our studio',
+                       'Hello! Our design studio needs a new website.', received_at => now() - interval '50 minutes',
+                       external_ref => '<m1@berg-design.example>') AS delivered_again, :anna AS first_id;
+\echo -- an e-mail from a client (the address in capitals), and a call from another client in national form
+\echo -- ("8 (495) ...", stored as "+7 (495) ..."): each client has one open deal, so each is linked to it at once
+SELECT receive_inbound(:mailbox, 'Purchasing <' || upper(:'client_email') || '>', 'Question about the invoice',
+                       'Could you send the invoice again?', received_at => now() - interval '40 minutes',
+                       external_ref => '<q7@client.example>') AS client_mail \gset
+SELECT receive_inbound(:phone_line, regexp_replace(:'client_phone', '^\+7', '8'), NULL, NULL,
+                       received_at => now() - interval '30 minutes', external_ref => 'call-0001') AS client_call \gset
+\echo -- a stranger in the Telegram chat, an advertisement, and an old mail filed in INBOX/Processed
+SELECT receive_inbound(:telegram, '@sveta_flowers', NULL, 'Hi! How much is an online shop for a flower shop?',
+                       received_at => now() - interval '20 minutes', external_ref => 'tg-5001') AS telegram_msg \gset
+SELECT receive_inbound(:mailbox, 'promo@seo-magic.example', 'Top 10 in Google in a week!!!', 'Cheap backlinks.',
+                       received_at => now() - interval '10 minutes', external_ref => '<ad1@seo-magic.example>') AS ad \gset
+SELECT receive_inbound(:mailbox, 'Old Partner <partner@old-partner.example>', 'Invoice 42 paid', 'Thank you.',
+                       received_at => now() - interval '3 days', external_ref => '<inv42@old-partner.example>',
+                       folder => 'INBOX/Processed') AS filed \gset
+RESET ROLE;
+\echo
+\echo -- what was stored: the Processed mail dismissed on arrival, the mail and the call of the clients auto-linked
+SELECT i.id, i.channel, i.sender, i.status, d.title AS deal
+  FROM inbound i LEFT JOIN deal d ON d.id = i.deal_id
+ WHERE i.id >= :anna ORDER BY i.id;
+\echo -- the linked deals record them as done interactions
+SELECT d.title AS deal, a.subject, a.result
+  FROM activity a JOIN deal d ON d.id = a.deal_id
+ WHERE a.deal_id IN (:mail_deal, :call_deal) AND a.result LIKE 'Received from %' ORDER BY a.id;
+
+SET ROLE demo_dmitry;
+\echo
+\echo -- as Dmitry: his Inbound column, oldest first (the Telegram chat belongs to his head: not here)
+SELECT id, channel, sender, subject, date_trunc('second', age) AS age FROM inbound_queue();
+\echo -- the request of Anna Berg dragged onto "New lead": a deal for a new client, with its first call;
+\echo -- listeners hear the new card and the accepted request
+LISTEN salesboard;
+SELECT accept_inbound(:anna, :new_lead, 'Website for Berg Design', now() + interval '2 hours',
+                      'Call Anna about the website', amount => 4000) AS anna_deal \gset
+UNLISTEN salesboard;
+SELECT d.title, c.name AS client, c.email, d.amount, a.subject AS next_activity
+  FROM deal d JOIN client c ON c.id = d.client_id JOIN activity a ON a.id = d.next_activity_id
+ WHERE d.id = :anna_deal;
+\echo -- accepted again (a second click, another tab): refused (SB102)
+SELECT accept_inbound(:anna, :new_lead, 'Website for Berg Design', now() + interval '2 hours', 'Call Anna');
+\echo -- the advertisement: "process without creating a task"
+SELECT dismiss_inbound(ARRAY[:ad]) AS dismissed;
+\echo -- the Telegram request came to the chat of his head: for Dmitry it does not exist (SB100)
+SELECT dismiss_inbound(ARRAY[:telegram_msg]);
+RESET ROLE;
+
+SET ROLE demo_gateway;
+\echo
+\echo -- Anna answers from another address, in the same thread: linked to her new deal
+SELECT receive_inbound(:mailbox, 'Anna Berg <a.berg@berg-design.example>', 'Re: A website for our studio',
+                       'We would like to start in January.', external_ref => '<m2@berg-design.example>',
+                       thread_ref => '<m1@berg-design.example>') AS reply \gset
+RESET ROLE;
+SELECT a.subject, a.status, a.result FROM activity a WHERE a.deal_id = :anna_deal ORDER BY a.id;
+\echo
+\echo -- the Inbound column of the team head: the new requests of the whole team
+SELECT i.id, i.channel, i.sender, e.name AS responsible, date_trunc('second', i.age) AS age
+  FROM inbound_queue(:head) i JOIN employee e ON e.id = i.owner_id;
+\pset format unaligned
+\pset tuples_only on
+\echo
+\echo -- the Inbound column on the board of Dmitry Vinogradov
+SELECT board_text(:seller, subordinates => false);
+\pset format aligned
+\pset tuples_only off
+SELECT count(*) AS broken_invariants FROM verify();
 SQL
 echo
 echo "== done: the cluster is stopped and removed (make shell keeps exploring in psql)"

@@ -910,6 +910,17 @@ UPDATE salesboard.department SET name = name WHERE false;
 UPDATE salesboard.employee SET name = name WHERE false;
 UPDATE salesboard.stage SET name = name WHERE false;
 
+-- client.phone_key (1.1 on) is kept by a trigger that replica mode skipped:
+-- touching phone recomputes it (with the company's default region)
+DO $keys$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+               WHERE attrelid = 'salesboard.client'::regclass AND attname = 'phone_key' AND NOT attisdropped) THEN
+        UPDATE salesboard.client SET phone = phone WHERE phone IS NOT NULL;
+    END IF;
+END
+$keys$;
+
 DO $verify$
 DECLARE
     broken  bigint;

@@ -5,7 +5,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(79);
+SELECT plan(82);
 
 -- sources: Ivan's mailbox and phone line, Alla's (his head's) mailbox, a
 -- support mailbox that is no lead source, an inactive Telegram chat, Sam's form
@@ -232,6 +232,15 @@ SELECT is((SELECT channel || ' ' || owner_id || ' ' || status FROM salesboard.in
 SELECT throws_ok($$INSERT INTO salesboard.inbound (source_id, sender) VALUES (5, 'x')$$, 'SB101', NULL,
                  'nor come from an inactive source');
 RESET ROLE;
+
+/* ---- nothing waiting is left with nobody */
+SELECT receive_inbound(1, 'wait1@x.test', 'Waiting', 'x', external_ref => '<w1>') AS w1 \gset
+UPDATE lead_source SET owner_id = 10 WHERE id = 1;
+SELECT is((SELECT owner_id FROM inbound WHERE id = :w1), 10::bigint, 'a source''s waiting requests follow its new employee');
+SELECT is((SELECT owner_id FROM inbound WHERE id = :q1), 4::bigint, 'handled ones keep theirs');
+SELECT throws_like('UPDATE employee SET active = false WHERE id = 10',
+                   'employee 10 is still responsible for 1 active lead source(s) and % waiting inbound request(s)',
+                   'an employee with a lead source and waiting requests cannot leave (SB042)');
 
 /* ---- a deal deleted by an administrator leaves its requests handled */
 SELECT lives_ok(format('DELETE FROM deal WHERE id = %s', :it2), 'deleting a deal with a linked request');

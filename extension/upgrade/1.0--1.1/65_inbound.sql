@@ -107,3 +107,26 @@ GRANT EXECUTE ON FUNCTION
     salesboard.accept_inbound(bigint, bigint, text, timestamptz, text, bigint, bigint, numeric, date, uuid),
     salesboard.link_inbound(bigint, bigint, uuid)
     TO salesboard_user;
+
+/* Nothing waiting is left with nobody: a source's new requests follow its
+ * new employee, and an employee who leaves hands over their sources. */
+CREATE FUNCTION salesboard.lead_source_owner_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_lead_source_owner_trigger' LANGUAGE C;
+CREATE FUNCTION salesboard.inbound_leaver_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_inbound_leaver_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.lead_source_owner_trigger(), salesboard.inbound_leaver_trigger() FROM PUBLIC;
+CREATE TRIGGER lead_source_owner_changed
+    AFTER UPDATE OF owner_id ON salesboard.lead_source
+    FOR EACH ROW EXECUTE FUNCTION salesboard.lead_source_owner_trigger();
+CREATE TRIGGER employee_leaving_inbound
+    BEFORE UPDATE OF active ON salesboard.employee
+    FOR EACH ROW WHEN (OLD.active AND NOT NEW.active)
+    EXECUTE FUNCTION salesboard.inbound_leaver_trigger();
+COMMENT ON FUNCTION salesboard.lead_source_owner_trigger() IS
+    'Trigger: a lead source''s waiting (new) requests follow its new responsible employee';
+COMMENT ON FUNCTION salesboard.inbound_leaver_trigger() IS
+    'Trigger: an employee who leaves is responsible for no active lead source and no waiting request (SB042)';
+COMMENT ON TRIGGER lead_source_owner_changed ON salesboard.lead_source IS
+    'Waiting requests move to the source''s new employee';
+COMMENT ON TRIGGER employee_leaving_inbound ON salesboard.employee IS
+    'An employee who leaves hands over their lead sources and waiting requests first (SB042)';
