@@ -726,6 +726,7 @@ sub round_sql
 		$sql .= $unit->("DELETE FROM salesboard.department WHERE id = $dep;", "DELETE FROM salesboard.stage WHERE name = 'Copied stage $tag';");
 		$sql .= $unit->("INSERT INTO salesboard.lead_source (channel, address, owner_id) VALUES ('phone', '+7 495 000-$session_n$r', $O);");
 		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id, status, handled_at) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_raw, 'linked', now() FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
+		$sql .= $unit->("UPDATE salesboard.lead_source SET owner_id = $O WHERE address = '+7 495 000-$session_n$r';");
 		$sql .= $unit->("INSERT INTO salesboard.alert (employee_id, kind, deal_id, event_at) VALUES ($O, 'deal_rotting', :d_main, $AT);");
 		$sql .= $unit->("DELETE FROM salesboard.alert WHERE deal_id = :d_main;");
 	}
