@@ -47,6 +47,7 @@
 	X(lost_reason_pkey) \
 	X(inbound) \
 	X(inbound_pkey) \
+	X(inbound_queue_idx) \
 	X(lead_source) \
 	X(lead_source_pkey)
 
@@ -58,7 +59,8 @@
  * the relation has appeared meanwhile, or says to run the update.
  */
 #define SB_RELATIONS_LATER(X) \
-	X(company)
+	X(company) \
+	X(currency_rate)
 
 /* columns: (enum constant, column name), in any order */
 #define SB_DEAL_COLUMNS(X) \

@@ -1,69 +1,94 @@
 /*
  * inqueue.c: the Inbound column's one reader (services layer; inqueue.h).
  *
- * One statement over inbound_queue_idx (owner_id, received_at) WHERE
- * status = 'new': the planner scans the index once per owner of the array
- * and sorts the (few) waiting requests. Runs as the extension's owner, so
- * row-level security does not add can_see() per row: the caller passes
- * only owners the session may see.
+ * One probe of inbound_queue_idx (owner_id, received_at) WHERE status =
+ * 'new' per owner, past SQL (no plan, no role switch: a few requests per
+ * employee), then the rows sorted by (received_at, id). Row-level security
+ * is the caller's: it passes only owners the session may see.
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "access/table.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "config.h"
 #include "identity.h"
 #include "inqueue.h"
 #include "rows.h"
-#include "spi.h"
 
-static SbQuery q_waiting = {
-	"SELECT i.id, i.source_id, i.owner_id, i.channel, i.sender, i.subject, i.received_at "
-	"FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = ANY($1) "
-	"AND i.received_at <= $2 ORDER BY i.received_at, i.id LIMIT $3",
-	3, {INT8ARRAYOID, TIMESTAMPTZOID, INT8OID}, NULL
-};
+#define INB(c) sb_cat.inbound_att[c]
+
+static int
+cmp_items(const void *a, const void *b)
+{
+	const SbInboundItem *x = a;
+	const SbInboundItem *y = b;
+
+	if (x->received_at != y->received_at)
+		return x->received_at < y->received_at ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id ? 1 : 0;
+}
+
+static char *
+slot_text(TupleTableSlot *slot, AttrNumber att)
+{
+	bool		isnull;
+	Datum		v = slot_getattr(slot, att, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(v);
+}
 
 int
 sb_inbound_waiting(const int64 *owners, int nowners, TimestampTz at, int limit,
 				   SbInboundItem **items)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	Datum		v[3];
-	char		n[3] = {' ', ' ', ' '};
-	uint64		k;
-	int			count;
+	Relation	rel;
+	SbProbe		p;
+	TupleTableSlot *slot;
+	int			n = 0,
+				max = 16,
+				i;
 
 	*items = NULL;
 	if (nowners == 0 || limit == 0)
 		return 0;
-	v[0] = PointerGetDatum(sb_int8_array(owners, NULL, nowners));
-	v[1] = TimestampTzGetDatum(at);
-	v[2] = Int64GetDatum(limit);
-	n[2] = limit < 0 ? 'n' : ' ';	/* LIMIT NULL: all */
-	SPI_connect();
-	sb_exec(&q_waiting, v, n, true, 0);
-	count = (int) SPI_processed;
-	*items = MemoryContextAlloc(outer, sizeof(SbInboundItem) * Max(count, 1));
-	for (k = 0; k < SPI_processed; k++)
-	{
-		SbInboundItem *it = &(*items)[k];
-		bool		isnull;
+	sb_catalog();
+	*items = palloc(sizeof(SbInboundItem) * max);
+	rel = table_open(sb_cat.inbound, AccessShareLock);
+	sb_probe_begin(&p, rel, sb_cat.inbound_queue_idx, GetActiveSnapshot());
+	for (i = 0; i < nowners; i++)
+		for (slot = sb_probe(&p, owners[i]); slot != NULL; slot = sb_probe_next(&p))
+		{
+			bool		isnull;
+			SbInboundItem *it;
+			char	   *status = slot_text(slot, INB(INB_STATUS));
+			TimestampTz received = DatumGetTimestampTz(slot_getattr(slot, INB(INB_RECEIVED_AT), &isnull));
 
-		it->id = sb_spi_int8(k, 1, &isnull);
-		it->source_id = sb_spi_int8(k, 2, &isnull);
-		it->owner_id = sb_spi_int8(k, 3, &isnull);
-		it->channel = sb_spi_text(k, 4, outer);
-		it->sender = sb_spi_text(k, 5, outer);
-		it->subject = sb_spi_text(k, 6, outer);
-		it->received_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[k],
-															SPI_tuptable->tupdesc, 7, &isnull));
-	}
-	SPI_finish();
-	return count;
+			/* the index holds new requests; a row version may have moved on */
+			if (status == NULL || strcmp(status, "new") != 0 || isnull || received > at)
+				continue;
+			if (n == max)
+			{
+				max *= 2;
+				*items = repalloc(*items, sizeof(SbInboundItem) * max);
+			}
+			it = &(*items)[n++];
+			it->id = sb_slot_int8(slot, INB(INB_ID), &isnull);
+			it->source_id = sb_slot_int8(slot, INB(INB_SOURCE_ID), &isnull);
+			it->owner_id = sb_slot_int8(slot, INB(INB_OWNER_ID), &isnull);
+			it->channel = slot_text(slot, INB(INB_CHANNEL));
+			it->sender = slot_text(slot, INB(INB_SENDER));
+			it->subject = slot_text(slot, INB(INB_SUBJECT));
+			it->received_at = received;
+		}
+	sb_probe_end(&p);
+	table_close(rel, NoLock);
+	if (n > 1)
+		qsort(*items, n, sizeof(SbInboundItem), cmp_items);
+	return limit >= 0 && n > limit ? limit : n;
 }
 
 /*
