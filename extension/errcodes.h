@@ -73,7 +73,13 @@
 #define ERRCODE_SB_RECEIVED_FUTURE		SB_ERRCODE('1', '0', '4')	/* SB104 */
 #define ERRCODE_SB_INBOUND_DEAL			SB_ERRCODE('1', '0', '5')	/* SB105 */
 #define ERRCODE_SB_INBOUND_SOURCE_FIELDS	SB_ERRCODE('1', '0', '6')	/* SB106 */
-/* the sales funnel: SB200-SB299 (none yet) */
+/* the sales funnel: SB200-SB299 */
+#define ERRCODE_SB_FUNNEL_MODE			SB_ERRCODE('2', '0', '0')	/* SB200 */
+#define ERRCODE_SB_FUNNEL_PERIOD		SB_ERRCODE('2', '0', '1')	/* SB201 */
+#define ERRCODE_SB_UNKNOWN_PIPELINE		SB_ERRCODE('2', '0', '2')	/* SB202 */
+#define ERRCODE_SB_MISSING_RATE			SB_ERRCODE('2', '0', '3')	/* SB203 */
+#define ERRCODE_SB_BAD_CURRENCY			SB_ERRCODE('2', '0', '4')	/* SB204 */
+#define ERRCODE_SB_SEVERAL_CURRENCIES	SB_ERRCODE('2', '0', '5')	/* SB205 */
 /* overdue checks: SB300-SB399 (none yet) */
 
 #endif							/* SB_ERRCODES_H */

@@ -131,6 +131,55 @@ sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count
 	return run_as_owner(q, NULL, values, nulls, read_only, count);
 }
 
+void *
+sb_cursor_open(SbQuery *q, Datum *values, const char *nulls)
+{
+	OwnerScope	scope;
+	Portal		volatile portal = NULL;
+
+	owner_scope_enter(&scope);
+	PG_TRY();
+	{
+		portal = SPI_cursor_open(NULL, kept_plan(q), values, nulls, true);
+	}
+	PG_CATCH();
+	{
+		owner_scope_exit(&scope, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	owner_scope_exit(&scope, true);
+	if (portal == NULL)
+		elog(ERROR, "salesboard: opening a cursor failed for \"%s\"", q->sql);
+	return portal;
+}
+
+uint64
+sb_cursor_fetch(void *cursor, long count)
+{
+	OwnerScope	scope;
+
+	owner_scope_enter(&scope);
+	PG_TRY();
+	{
+		SPI_cursor_fetch((Portal) cursor, true, count);
+	}
+	PG_CATCH();
+	{
+		owner_scope_exit(&scope, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	owner_scope_exit(&scope, true);
+	return SPI_processed;
+}
+
+void
+sb_cursor_close(void *cursor)
+{
+	SPI_cursor_close((Portal) cursor);
+}
+
 /* A one-off statement without parameters (cache loads, verify()). */
 int
 sb_exec_once(const char *sql, bool read_only)

@@ -28,6 +28,16 @@ typedef struct SbQuery
 extern int	sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only, long count);
 extern int	sb_exec_once(const char *sql, bool read_only);
 
+/*
+ * A cursor on a kept statement (a long read, one pass, not all rows in
+ * memory): opened and fetched from inside an owner scope each time, closed
+ * by sb_cursor_close() or the end of the transaction. sb_cursor_fetch()
+ * returns how many rows it put in SPI_tuptable (0: the end).
+ */
+extern void *sb_cursor_open(SbQuery *q, Datum *values, const char *nulls);
+extern uint64 sb_cursor_fetch(void *cursor, long count);
+extern void sb_cursor_close(void *cursor);
+
 /* Column col (1-based) of result row `row` of the last statement. */
 extern int64 sb_spi_int8(uint64 row, int col, bool *isnull);
 extern int32 sb_spi_int4(uint64 row, int col);

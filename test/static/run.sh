@@ -32,8 +32,8 @@ result() { # name, list of problems (empty: ok)
 # is a .c (or the .cpp of a C++ shim: phone) with its .h (headers without
 # a .c: errcodes, tz_names)
 LAYERS="errcodes tz_names calendar catalog spi rows calls texts phone
-        config sender protocol identity deals requests activities newdeal colour cards cardinfo inqueue textgrid
-        transitions discipline board board_text board_json notify inbound
+        config sender rates protocol identity deals requests activities newdeal colour cards cardinfo inqueue textgrid
+        transitions discipline board board_text board_json notify inbound funnel
         salesboard"
 rank_of() {
     local i=0 m

@@ -649,6 +649,8 @@ sub round_sql
 	$sql .= $chk->('is_time_zone', "salesboard.is_time_zone('Europe/Moscow')");
 	$sql .= $chk->('end_of_day', "salesboard.end_of_day('2031-06-02', 'Asia/Kathmandu')");
 	$sql .= $chk->('local_date', "salesboard.local_date($AT, 'Pacific/Kiritimati')");
+	$sql .= $chk->('funnel', "(SELECT count(*) FROM salesboard.funnel(1, $AT - interval '30 days', $AT + interval '1 day', owner_id => $O, tag => 'VIP', service_type_id => 1)) > 0");
+	$sql .= $chk->('funnel_cohort', "(SELECT sum(entered) FROM salesboard.funnel(period_from => $AT - interval '1 day', period_to => $AT + interval '1 day', mode => 'cohort', as_of => $AT + interval '2 days', department_id => 1)) >= 0");
 	$sql .= $chk->('inbound_queue', "(SELECT count(*) FROM salesboard.inbound_queue($O, at => $AT)) >= 0");
 	$sql .= $chk->('sender_key', "salesboard.sender_key('web_form', ' +7 (495) 123-45-67 ') = '+74951234567'");
 	$sql .= $chk->('verify', '(SELECT count(*) FROM salesboard.verify())');
@@ -822,7 +824,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name LIKE 'Copie
 # every call that should succeed under the hostile paths did
 my @labels = qw(card_colour_id card_colour_row due_colour why_colour board_default board_today
   board_3days board_week board_month board_acting deal_list deal_list_all deal_list_page board_text board_json
-  board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date sender_key inbound_queue);
+  board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date sender_key inbound_queue funnel funnel_cohort);
 for my $k (sort keys %session_out)
 {
 	my ($role, $pi) = split / /, $k;
