@@ -437,3 +437,100 @@ LANGUAGE sql AS $$
         EXCEPT ALL
         SELECT e, q.* FROM unnest(emps) e, salesboard.inbound_queue(e, now()) q)
 $$;
+
+/*
+ * The funnel as a DBA would write it in plain SQL (period mode, counts):
+ * per deal its reach and last counted event from the history in the
+ * period, the stage every deal stood in at as_of, then one GROUP BY per
+ * figure over the stages. Amounts are left out (the C side converts each
+ * at its moment; comparing counts is enough to assert the same reading).
+ */
+CREATE FUNCTION bench.funnel_sql(p bigint, f timestamptz, t timestamptz, as_of timestamptz)
+RETURNS TABLE (stage_id bigint, entered bigint, current bigint, advanced bigint, won bigint, lost bigint)
+LANGUAGE sql STABLE AS $$
+    WITH st AS (
+        SELECT s.id, s.kind,
+               row_number() OVER (ORDER BY CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END, s.position, s.id) AS col,
+               count(*) FILTER (WHERE s.kind = 'open') OVER () AS nopen
+          FROM salesboard.stage s WHERE s.pipeline_id = p),
+    ev AS (
+        SELECT h.deal_id, h.moved_at, h.id, st.col, st.kind, st.nopen
+          FROM salesboard.stage_history h JOIN st ON st.id = h.to_stage_id
+         WHERE h.moved_at >= f AND h.moved_at < t AND h.moved_at <= as_of),
+    per_deal AS (
+        SELECT ev.deal_id,
+               max(CASE ev.kind WHEN 'open' THEN ev.col WHEN 'won' THEN ev.nopen ELSE 0 END) AS reach,
+               (array_agg(ev.kind ORDER BY ev.moved_at DESC, ev.id DESC))[1] AS last_kind
+          FROM ev GROUP BY ev.deal_id),
+    cur AS (
+        SELECT DISTINCT ON (h.deal_id) h.to_stage_id
+          FROM salesboard.stage_history h JOIN st ON st.id = h.to_stage_id
+         WHERE h.moved_at <= as_of
+         ORDER BY h.deal_id, h.moved_at DESC, h.id DESC),
+    cur_n AS (SELECT cur.to_stage_id, count(*) AS n FROM cur GROUP BY cur.to_stage_id)
+    SELECT st.id,
+           CASE st.kind WHEN 'open' THEN (SELECT count(*) FROM per_deal d WHERE d.reach >= st.col)
+                        ELSE (SELECT count(*) FROM per_deal d WHERE d.last_kind = st.kind) END,
+           coalesce((SELECT c.n FROM cur_n c WHERE c.to_stage_id = st.id), 0),
+           CASE st.kind WHEN 'open' THEN (SELECT count(*) FROM per_deal d
+                                           WHERE d.reach > st.col OR (st.col = st.nopen AND d.last_kind = 'won'))
+                        ELSE 0 END,
+           CASE st.kind WHEN 'lost' THEN 0 ELSE (SELECT count(*) FROM per_deal d
+                                                  WHERE d.last_kind = 'won' AND (st.kind = 'won' OR d.reach >= st.col)) END,
+           CASE st.kind WHEN 'won' THEN 0 ELSE (SELECT count(*) FROM per_deal d
+                                                 WHERE d.last_kind = 'lost' AND (st.kind = 'lost' OR d.reach >= st.col)) END
+      FROM st ORDER BY st.col
+$$;
+
+-- where every deal of the pipeline stood at as_of, by hand
+CREATE FUNCTION bench.snapshot_sql(p bigint, as_of timestamptz)
+RETURNS TABLE (stage_id bigint, current bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT s.id, count(c.deal_id)
+      FROM salesboard.stage s
+      LEFT JOIN (SELECT DISTINCT ON (h.deal_id) h.deal_id, h.to_stage_id
+                   FROM salesboard.stage_history h JOIN salesboard.deal d ON d.id = h.deal_id
+                  WHERE d.pipeline_id = p AND h.moved_at <= as_of
+                  ORDER BY h.deal_id, h.moved_at DESC, h.id DESC) c ON c.to_stage_id = s.id
+     WHERE s.pipeline_id = p
+     GROUP BY s.id
+$$;
+
+-- one timed call of each side (ms); variant 'c' or 'sql', kind 'period' or 'snapshot'
+CREATE FUNCTION bench.funnel_time(variant text, kind text, f timestamptz, t timestamptz, as_of timestamptz)
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    n bigint;
+BEGIN
+    IF variant = 'c' AND kind = 'period' THEN
+        SELECT sum(length(x::text)) INTO n FROM salesboard.funnel(1, f, t, as_of => as_of) x;
+    ELSIF variant = 'c' THEN
+        SELECT sum(length(x::text)) INTO n FROM salesboard.funnel(1, mode => 'snapshot', as_of => as_of) x;
+    ELSIF kind = 'period' THEN
+        SELECT sum(length(x::text)) INTO n FROM bench.funnel_sql(1, f, t, as_of) x;
+    ELSE
+        SELECT sum(length(x::text)) INTO n FROM bench.snapshot_sql(1, as_of) x;
+    END IF;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- do funnel() and the plain SQL give the same counts?
+CREATE FUNCTION bench.funnel_agree(f timestamptz, t timestamptz, as_of timestamptz)
+RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT NOT EXISTS (
+        (SELECT x.stage_id, x.entered, x.current, x.advanced, x.won, x.lost FROM salesboard.funnel(1, f, t, as_of => as_of) x
+         EXCEPT SELECT * FROM bench.funnel_sql(1, f, t, as_of))
+        UNION ALL
+        (SELECT * FROM bench.funnel_sql(1, f, t, as_of)
+         EXCEPT SELECT x.stage_id, x.entered, x.current, x.advanced, x.won, x.lost FROM salesboard.funnel(1, f, t, as_of => as_of) x))
+    AND NOT EXISTS (
+        (SELECT x.stage_id, x.current FROM salesboard.funnel(1, mode => 'snapshot', as_of => as_of - interval '60 days') x
+         EXCEPT SELECT * FROM bench.snapshot_sql(1, as_of - interval '60 days'))
+        UNION ALL
+        (SELECT * FROM bench.snapshot_sql(1, as_of - interval '60 days')
+         EXCEPT SELECT x.stage_id, x.current FROM salesboard.funnel(1, mode => 'snapshot', as_of => as_of - interval '60 days') x))
+$$;

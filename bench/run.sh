@@ -172,6 +172,22 @@ qagree=$(q "$big" "SELECT bench.queues_agree('$(emps "$big" 1)')")
 qc=$(printf '%s' "$tc" | median); qs=$(printf '%s' "$ts" | median); r12=$(ratio "$qc" "$qs")
 row "inbound_queue() of $n_boards random employees vs the hand-written SELECT with the subtree (same rows: $qagree)" "$qc ms" "$qs ms" "${r12}x" "<= 1.0x" "$(met "$r12" 1.0)"
 
+# ---------------------------------------------------------------- funnel
+say "funnel: $rounds rounds, a 90-day period and a snapshot 60 days back"
+tc=""; ts=""; tsc=""; tss=""
+F="now() - interval '90 days'"; T="now()"
+for r in $(seq 1 "$rounds"); do
+    tc+="$(q "$big" "SELECT bench.funnel_time('c', 'period', $F, $T, now())")"$'\n'
+    ts+="$(q "$big" "SELECT bench.funnel_time('sql', 'period', $F, $T, now())")"$'\n'
+    tsc+="$(q "$big" "SELECT bench.funnel_time('c', 'snapshot', NULL, NULL, now() - interval '60 days')")"$'\n'
+    tss+="$(q "$big" "SELECT bench.funnel_time('sql', 'snapshot', NULL, NULL, now() - interval '60 days')")"$'\n'
+done
+fagree=$(q "$big" "SELECT bench.funnel_agree($F, $T, now())")
+fc=$(printf '%s' "$tc" | median); fs=$(printf '%s' "$ts" | median); r13=$(ratio "$fc" "$fs")
+row "funnel() of a 90-day period over $scale deals and $(q "$big" "SELECT count(*) FROM salesboard.stage_history") history rows vs the plain GROUP BY (same counts: $fagree)" "$fc ms" "$fs ms" "${r13}x" "<= 0.5x" "$(met "$r13" 0.5)"
+sc=$(printf '%s' "$tsc" | median); ss=$(printf '%s' "$tss" | median); r14=$(ratio "$sc" "$ss")
+row "funnel(mode => 'snapshot') 60 days back vs the hand-written DISTINCT ON query" "$sc ms" "$ss ms" "${r14}x" "<= 1.0x" "$(met "$r14" 1.0)"
+
 # ---------------------------------------------------------------- moves
 n_moves=2000
 say "moves: $rounds rounds of $n_moves moves (C rules, PL/pgSQL rules, bare DML)"

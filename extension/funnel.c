@@ -558,7 +558,7 @@ sb_funnel(PG_FUNCTION_ARGS)
 	nl[4] = PG_ARGISNULL(8) ? 'n' : ' ';
 	SPI_connect();
 	cursor = sb_cursor_open(&q_history, v, nl);
-	while (sb_cursor_fetch(cursor, 10000) > 0)
+	while (sb_cursor_fetch(cursor, 500) > 0)
 	{
 		uint64		k;
 

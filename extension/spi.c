@@ -140,7 +140,16 @@ sb_cursor_open(SbQuery *q, Datum *values, const char *nulls)
 	owner_scope_enter(&scope);
 	PG_TRY();
 	{
-		portal = SPI_cursor_open(NULL, kept_plan(q), values, nulls, true);
+		/*
+		 * A report, not a look-up: planned for this call's values (which
+		 * filters are NULL decides the best plan), freed at SPI_finish.
+		 */
+		SPIPlanPtr	p = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, CURSOR_OPT_CUSTOM_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "salesboard: SPI_prepare failed for \"%s\": %s",
+				 q->sql, SPI_result_code_string(SPI_result));
+		portal = SPI_cursor_open(NULL, p, values, nulls, true);
 	}
 	PG_CATCH();
 	{

@@ -29,8 +29,9 @@ extern int	sb_exec(SbQuery *q, Datum *values, const char *nulls, bool read_only,
 extern int	sb_exec_once(const char *sql, bool read_only);
 
 /*
- * A cursor on a kept statement (a long read, one pass, not all rows in
- * memory): opened and fetched from inside an owner scope each time, closed
+ * A cursor on a statement (a long read, one pass, not all rows in memory):
+ * planned for the call's values, opened and fetched from inside an owner
+ * scope each time, closed
  * by sb_cursor_close() or the end of the transaction. sb_cursor_fetch()
  * returns how many rows it put in SPI_tuptable (0: the end).
  */

@@ -910,6 +910,24 @@ UPDATE salesboard.department SET name = name WHERE false;
 UPDATE salesboard.employee SET name = name WHERE false;
 UPDATE salesboard.stage SET name = name WHERE false;
 
+-- the company reports in roubles; the other currencies of its deals have a
+-- rate for every month of the last two years (1.1 on: company, currency_rate)
+DO $rates$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'salesboard' AND c.relname = 'currency_rate') THEN
+        INSERT INTO salesboard.company (id, default_currency) VALUES (true, 'RUB')
+            ON CONFLICT (id) DO UPDATE SET default_currency = EXCLUDED.default_currency;
+        INSERT INTO salesboard.currency_rate (currency, valid_from, rate)
+        SELECT c.code, pg_catalog.date_trunc('month', p.at) - m * interval '1 month',
+               round((c.base * (1 + 0.02 * sin(m::float8)))::numeric, 4)
+          FROM pg_temp.sample_param p,
+               (VALUES ('USD', 92.0), ('AUD', 60.0), ('NPR', 0.69), ('EUR', 100.0)) AS c (code, base),
+               generate_series(0, 24) AS m;
+    END IF;
+END
+$rates$;
+
 -- client.phone_key (1.1 on) is kept by a trigger that replica mode skipped:
 -- touching phone recomputes it (with the company's default region)
 DO $keys$
