@@ -649,7 +649,7 @@ sub round_sql
 	$sql .= $chk->('is_time_zone', "salesboard.is_time_zone('Europe/Moscow')");
 	$sql .= $chk->('end_of_day', "salesboard.end_of_day('2031-06-02', 'Asia/Kathmandu')");
 	$sql .= $chk->('local_date', "salesboard.local_date($AT, 'Pacific/Kiritimati')");
-	$sql .= $chk->('funnel', "(SELECT count(*) FROM salesboard.funnel(1, $AT - interval '30 days', $AT + interval '1 day', owner_id => $O, tag => 'VIP', service_type_id => 1)) > 0");
+	$sql .= $chk->('funnel', "(SELECT count(*) FROM salesboard.funnel(1, $AT - interval '30 days', $AT + interval '1 day', owner_id => $O, tag => 'VIP', service_type_id => 1))");
 	$sql .= $chk->('funnel_cohort', "(SELECT sum(entered) FROM salesboard.funnel(period_from => $AT - interval '1 day', period_to => $AT + interval '1 day', mode => 'cohort', as_of => $AT + interval '2 days', department_id => 1)) >= 0");
 	$sql .= $chk->('inbound_queue', "(SELECT count(*) FROM salesboard.inbound_queue($O, at => $AT)) >= 0");
 	$sql .= $chk->('sender_key', "salesboard.sender_key('web_form', ' +7 (495) 123-45-67 ') = '+74951234567'");
