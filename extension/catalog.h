@@ -136,6 +136,7 @@
 	X(INB_SUBJECT, "subject") \
 	X(INB_RECEIVED_AT, "received_at") \
 	X(INB_EXTERNAL_REF, "external_ref") \
+	X(INB_THREAD_REF, "thread_ref") \
 	X(INB_STATUS, "status") \
 	X(INB_DEAL_ID, "deal_id") \
 	X(INB_OWNER_ID, "owner_id") \

@@ -36,6 +36,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -165,6 +166,7 @@ processed_folder(const char *folder)
 
 	if (folder == NULL)
 		return false;
+	folder = TextDatumGetCString(DirectFunctionCall1(btrim1, CStringGetTextDatum(folder)));
 	leaf = folder;
 	for (p = folder; *p; p++)
 		if (*p == '/' || *p == '.' || *p == '\\')
@@ -368,7 +370,17 @@ sb_inbound_rules_trigger(PG_FUNCTION_ARGS)
 	if (status == NULL)
 		return PointerGetDatum(t);	/* NOT NULL says it */
 	if (!update)
+	{
+		Datum		v = heap_getattr(t, INB(INB_RECEIVED_AT), desc, &isnull);
+
 		check_new_row(t, desc, id, &e);
+		if (!isnull && DatumGetTimestampTz(v) > GetCurrentTransactionStartTimestamp())
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_RECEIVED_FUTURE),
+					 errmsg("received_at %s of inbound request " INT64_FORMAT " is in the future",
+							timestamptz_to_str(DatumGetTimestampTz(v)), id),
+					 errhint("Leave received_at out (now()), or give the moment the message arrived.")));
+	}
 	else
 	{
 		HeapTuple	o = td->tg_trigtuple;
@@ -376,9 +388,19 @@ sb_inbound_rules_trigger(PG_FUNCTION_ARGS)
 
 		if (strcmp(old_status, "new") != 0)
 		{
+			/* administrators correct handled rows, within the same rules */
 			if (!sb_is_admin())
+			{
 				check_handled_row(o, t, desc, id, old_status);
-			return PointerGetDatum(t);
+				return PointerGetDatum(t);
+			}
+			if (!sb_col_changed(o, t, desc, INB(INB_STATUS)))
+			{
+				(void) heap_getattr(t, INB(INB_DEAL_ID), desc, &isnull);
+				/* nothing of the handling, or its deal deleted (SET NULL) */
+				if (!sb_col_changed(o, t, desc, INB(INB_DEAL_ID)) || isnull)
+					return PointerGetDatum(t);
+			}
 		}
 		if (sb_col_changed(o, t, desc, INB(INB_SOURCE_ID)) ||
 			sb_col_changed(o, t, desc, INB(INB_CHANNEL)) ||
@@ -398,9 +420,10 @@ sb_inbound_rules_trigger(PG_FUNCTION_ARGS)
  * as a done incoming interaction (once per message: a copy already on the
  * same deal is not recorded again), and its copies still new follow.
  * ------------------------------------------------------------------ */
+/* copies are e-mails: a Message-ID names one message everywhere */
 static SbQuery q_copy_on_deal = {
-	"SELECT 1 FROM salesboard.inbound i WHERE i.external_ref = $1 AND i.deal_id = $2 "
-	"AND i.id <> $3 AND i.status IN ('accepted', 'linked', 'auto_linked') LIMIT 1",
+	"SELECT 1 FROM salesboard.inbound i WHERE i.external_ref = $1 AND i.channel = 'email' "
+	"AND i.deal_id = $2 AND i.id <> $3 AND i.status IN ('accepted', 'linked', 'auto_linked') LIMIT 1",
 	3, {TEXTOID, INT8OID, INT8OID}, NULL
 };
 
@@ -410,12 +433,34 @@ static SbQuery q_record = {
 	4, {INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID}, NULL
 };
 
+/*
+ * What follows a request onto its deal: its copies (e-mail: the same
+ * Message-ID in any mailbox) and the replies waiting in its thread (e-mail:
+ * any mailbox; other channels: the same source, whose references are its
+ * own).
+ */
 static SbQuery q_copies_follow = {
 	"UPDATE salesboard.inbound i SET status = 'auto_linked', deal_id = $2, "
 	"handled_at = pg_catalog.now(), handled_by = $3 "
-	"WHERE i.external_ref = $1 AND i.status = 'new' AND i.id <> $4",
-	4, {TEXTOID, INT8OID, INT8OID, INT8OID}, NULL
+	"WHERE i.status = 'new' AND i.id <> $4 "
+	"AND (($6 = 'email' AND i.channel = 'email') OR i.source_id = $7) "
+	"AND (i.external_ref = $1 OR i.thread_ref = $1 OR i.thread_ref = $5 OR i.external_ref = $5)",
+	7, {TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID}, NULL
 };
+
+#define ACTIVITY_SUBJECT_MAX 300	/* activity_subject_text */
+#define CLIENT_NAME_MAX 200		/* client_name_text */
+
+/* s cut to at most max characters (an ellipsis for what is left out) */
+static char *
+clip(const char *s, int max)
+{
+	int			len = strlen(s);
+
+	if (pg_mbstrlen_with_len(s, len) <= max)
+		return pstrdup(s);
+	return psprintf("%s…", pnstrdup(s, pg_mbcharcliplen(s, len, max - 1)));
+}
 
 static const char *
 channel_label(const char *channel)
@@ -444,13 +489,14 @@ sb_inbound_linked_trigger(PG_FUNCTION_ARGS)
 				by_null;
 	int64		id,
 				deal_id,
-				by;
+				by,
+				source_id;
 	char	   *ref,
+			   *thread,
 			   *channel,
 			   *sender,
 			   *subject;
 	Datum		v[4];
-	char		n[4] = {' ', ' ', ' ', ' '};
 	bool		record = true;
 
 	if (sb_restoring())
@@ -462,12 +508,14 @@ sb_inbound_linked_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	by = tuple_int8(t, desc, INB(INB_HANDLED_BY), &by_null);
 	ref = tuple_text(t, desc, INB(INB_EXTERNAL_REF));
+	thread = tuple_text(t, desc, INB(INB_THREAD_REF));
+	source_id = tuple_int8(t, desc, INB(INB_SOURCE_ID), &isnull);
 	channel = tuple_text(t, desc, INB(INB_CHANNEL));
 	sender = tuple_text(t, desc, INB(INB_SENDER));
 	subject = tuple_text(t, desc, INB(INB_SUBJECT));
 
 	SPI_connect();
-	if (ref != NULL)
+	if (ref != NULL && strcmp(channel, "email") == 0)
 	{
 		v[0] = CStringGetTextDatum(ref);
 		v[1] = Int64GetDatum(deal_id);
@@ -478,22 +526,30 @@ sb_inbound_linked_trigger(PG_FUNCTION_ARGS)
 	if (record)
 	{
 		v[0] = Int64GetDatum(deal_id);
-		v[1] = CStringGetTextDatum(psprintf("%s: %s", channel_label(channel),
-											subject != NULL && !sb_blank(subject) ? subject :
-											psprintf("from %s", sender)));
+		v[1] = CStringGetTextDatum(clip(psprintf("%s: %s", channel_label(channel),
+												 subject != NULL && !sb_blank(subject) ? subject :
+												 psprintf("from %s", sender)), ACTIVITY_SUBJECT_MAX));
 		v[2] = heap_getattr(t, INB(INB_RECEIVED_AT), desc, &isnull);
 		v[3] = CStringGetTextDatum(psprintf("Received from %s (inbound request " INT64_FORMAT ")",
-											sender, id));
+											clip(sender, 200), id));
 		sb_exec(&q_record, v, NULL, false, 0);
 	}
-	if (ref != NULL)
+	if (ref != NULL || thread != NULL)
 	{
-		v[0] = CStringGetTextDatum(ref);
-		v[1] = Int64GetDatum(deal_id);
-		v[2] = Int64GetDatum(by);
-		n[2] = by_null ? 'n' : ' ';
-		v[3] = Int64GetDatum(id);
-		sb_exec(&q_copies_follow, v, n, false, 0);
+		Datum		f[7];
+		char		fn[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+		f[0] = ref ? CStringGetTextDatum(ref) : (Datum) 0;
+		fn[0] = ref ? ' ' : 'n';
+		f[1] = Int64GetDatum(deal_id);
+		f[2] = Int64GetDatum(by);
+		fn[2] = by_null ? 'n' : ' ';
+		f[3] = Int64GetDatum(id);
+		f[4] = thread ? CStringGetTextDatum(thread) : (Datum) 0;
+		fn[4] = thread ? ' ' : 'n';
+		f[5] = CStringGetTextDatum(channel);
+		f[6] = Int64GetDatum(source_id);
+		sb_exec(&q_copies_follow, f, fn, false, 0);
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
@@ -515,27 +571,33 @@ static SbQuery q_same_ref = {
  * of this source, if any, is the repeat's answer.
  */
 static SbQuery q_hold_copies = {
-	"SELECT i.id, i.source_id FROM salesboard.inbound i WHERE i.external_ref = $2 "
+	"SELECT i.id, i.source_id, i.external_ref FROM salesboard.inbound i "
+	"WHERE (i.external_ref = $2 OR i.external_ref = $4 OR i.thread_ref = $4) "
+	"AND (($3 = 'email' AND i.channel = 'email') OR i.source_id = $1) "
 	"ORDER BY i.id FOR SHARE",
-	2, {INT8OID, TEXTOID}, NULL
+	4, {INT8OID, TEXTOID, TEXTOID, TEXTOID}, NULL
 };
 
-/* a copy of this message in another source, linked to an open deal */
+/* a copy of this e-mail in another mailbox, linked to an open deal */
 static SbQuery q_copy_linked = {
 	"SELECT i.deal_id FROM salesboard.inbound i JOIN salesboard.deal d ON d.id = i.deal_id "
-	"WHERE i.external_ref = $1 AND i.source_id <> $2 AND d.status = 'open' "
+	"WHERE i.external_ref = $1 AND i.channel = 'email' AND i.source_id <> $2 AND d.status = 'open' "
 	"AND i.status IN ('accepted', 'linked', 'auto_linked') "
 	"ORDER BY i.received_at DESC, i.id DESC LIMIT 1",
 	2, {TEXTOID, INT8OID}, NULL
 };
 
-/* the newest request of the thread linked to an open deal */
+/*
+ * the newest request of the thread linked to an open deal (e-mail: in any
+ * mailbox; other channels: in the same source)
+ */
 static SbQuery q_thread_linked = {
 	"SELECT i.deal_id FROM salesboard.inbound i JOIN salesboard.deal d ON d.id = i.deal_id "
 	"WHERE (i.external_ref = $1 OR i.thread_ref = $1) AND d.status = 'open' "
 	"AND i.status IN ('accepted', 'linked', 'auto_linked') "
+	"AND (($2 = 'email' AND i.channel = 'email') OR i.source_id = $3) "
 	"ORDER BY i.received_at DESC, i.id DESC LIMIT 1",
-	1, {TEXTOID}, NULL
+	3, {TEXTOID, TEXTOID, INT8OID}, NULL
 };
 
 /*
@@ -543,7 +605,7 @@ static SbQuery q_thread_linked = {
  * LIMIT: with one, a generic plan expects many matches and scans client)
  */
 static SbQuery q_client_deals = {
-	"SELECT d.id FROM salesboard.client c JOIN salesboard.deal d ON d.client_id = c.id "
+	"SELECT d.id, d.owner_id FROM salesboard.client c JOIN salesboard.deal d ON d.client_id = c.id "
 	"WHERE (pg_catalog.lower(c.email) = $1 OR c.phone_key = $1) AND d.status = 'open'",
 	1, {TEXTOID}, NULL
 };
@@ -573,6 +635,23 @@ first_int8(SbQuery *q, Datum *v, const char *n)
 }
 
 /*
+ * May a request of this source be linked to a deal of owner by its
+ * client's contact? The source's employee, someone of their department, or
+ * someone they head: a client row any employee may write must not draw
+ * another department's leads onto one's own deal (they wait in Inbound).
+ */
+static bool
+near_source(const Source *s, int64 owner)
+{
+	const SbEmployee *a = sb_employee(s->owner_id);
+	const SbEmployee *b = sb_employee(owner);
+
+	if (owner == s->owner_id || sb_is_head_over(s->owner_id, owner))
+		return true;
+	return a != NULL && b != NULL && a->department_id != 0 && a->department_id == b->department_id;
+}
+
+/*
  * The open deal a request belongs to, held FOR SHARE, or 0: a copy of a
  * linked message, a reply in a linked thread, the one open deal of the
  * sender's client (two or more: a person chooses, so 0).
@@ -581,11 +660,11 @@ static int64
 auto_link_target(const Source *s, const char *key, const char *ref, const char *thread,
 				 int64 *deal_owner)
 {
-	Datum		v[2];
+	Datum		v[3];
 	int64		deal = 0;
 	bool		isnull;
 
-	if (ref != NULL)
+	if (ref != NULL && strcmp(s->channel, "email") == 0)
 	{
 		v[0] = CStringGetTextDatum(ref);
 		v[1] = Int64GetDatum(s->id);
@@ -594,13 +673,15 @@ auto_link_target(const Source *s, const char *key, const char *ref, const char *
 	if (deal == 0 && thread != NULL)
 	{
 		v[0] = CStringGetTextDatum(thread);
+		v[1] = CStringGetTextDatum(s->channel);
+		v[2] = Int64GetDatum(s->id);
 		deal = first_int8(&q_thread_linked, v, NULL);
 	}
 	if (deal == 0)
 	{
 		v[0] = CStringGetTextDatum(key);
 		sb_exec(&q_client_deals, v, NULL, false, 0);
-		if (SPI_processed == 1)
+		if (SPI_processed == 1 && near_source(s, sb_spi_int8(0, 2, &isnull)))
 			deal = sb_spi_int8(0, 1, &isnull);
 	}
 	if (deal == 0)
@@ -669,11 +750,16 @@ sb_receive_inbound(PG_FUNCTION_ARGS)
 		uint64		k;
 		bool		isnull;
 
+		char		hn[4] = {' ', ' ', ' ', thread ? ' ' : 'n'};
+
 		v[0] = Int64GetDatum(source_id);
 		v[1] = CStringGetTextDatum(ref);
-		sb_exec(&q_hold_copies, v, NULL, false, 0);
+		v[2] = CStringGetTextDatum(s.channel);
+		v[3] = thread ? CStringGetTextDatum(thread) : (Datum) 0;
+		sb_exec(&q_hold_copies, v, hn, false, 0);
 		for (k = 0; k < SPI_processed; k++)
-			if (sb_spi_int8(k, 2, &isnull) == source_id)
+			if (sb_spi_int8(k, 2, &isnull) == source_id &&
+				strcmp(sb_spi_text(k, 3, CurrentMemoryContext), ref) == 0)
 			{
 				id = sb_spi_int8(k, 1, &isnull);
 				SPI_finish();
@@ -792,13 +878,42 @@ static SbQuery q_owners = {
 	1, {INT8ARRAYOID}, NULL
 };
 
-/* the requests and their copies (same external_ref), locked in id order */
+/* a request to accept or link, as the newest data shows it */
+typedef struct Request
+{
+	int64		id;
+	int64		owner;
+	int64		source_id;
+	char	   *channel;
+	char	   *sender;
+	char	   *ref;			/* NULL: none */
+	char	   *thread;			/* NULL: none */
+} Request;
+
+/* the requests to dismiss, locked in id order */
 static SbQuery q_lock = {
-	"SELECT i.id, i.status, i.deal_id FROM salesboard.inbound i "
-	"WHERE i.id = ANY($1) OR i.external_ref IN "
-	"(SELECT r.external_ref FROM salesboard.inbound r WHERE r.id = ANY($1) AND r.external_ref IS NOT NULL) "
-	"ORDER BY i.id FOR UPDATE OF i",
+	"SELECT i.id, i.status, i.deal_id, i.owner_id FROM salesboard.inbound i "
+	"WHERE i.id = ANY($1) ORDER BY i.id FOR UPDATE OF i",
 	1, {INT8ARRAYOID}, NULL
+};
+
+/*
+ * A request and what will follow it onto its deal (copies: e-mail with the
+ * same Message-ID; its thread: e-mail anywhere, other channels in the same
+ * source), locked in id order: two people taking two copies of one message
+ * at once queue behind each other instead of deadlocking. Each arm of the
+ * UNION is an index probe.
+ */
+static SbQuery q_lock_followers = {
+	"SELECT i.id, i.status, i.deal_id, i.owner_id FROM salesboard.inbound i "
+	"WHERE i.id IN (SELECT $1::bigint "
+	"  UNION ALL SELECT c.id FROM salesboard.inbound c WHERE c.external_ref = $2 "
+	"  UNION ALL SELECT c.id FROM salesboard.inbound c WHERE c.thread_ref = $2 "
+	"  UNION ALL SELECT c.id FROM salesboard.inbound c WHERE c.thread_ref = $3 "
+	"  UNION ALL SELECT c.id FROM salesboard.inbound c WHERE c.external_ref = $3) "
+	"AND (i.id = $1 OR ($4 = 'email' AND i.channel = 'email') OR i.source_id = $5) "
+	"ORDER BY i.id FOR UPDATE OF i",
+	5, {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID}, NULL
 };
 
 static SbQuery q_handle = {
@@ -837,32 +952,77 @@ check_visible(const int64 *ids, int n, int64 *owners)
 		unknown_request(ids[i]);
 }
 
-/* Lock the requests and their copies; each of ids must still be new (SB102). */
+/*
+ * Check the locked rows of the last statement: each of ids (sorted) must
+ * still be new (SB102). The owners of the other rows still new (what will
+ * follow onto the deal) go to *followers.
+ */
 static void
-lock_new(const int64 *ids, int n)
+check_locked(const int64 *ids, int n, int64 **followers, int *nfollowers)
 {
-	Datum		v[1];
 	uint64		k;
 	int			i = 0;
 	bool		isnull;
 
-	v[0] = PointerGetDatum(sb_int8_array(ids, NULL, n));
-	SPI_connect();
-	sb_exec(&q_lock, v, NULL, false, 0);
+	if (followers != NULL)
+	{
+		*followers = palloc(sizeof(int64) * Max(SPI_processed, 1));
+		*nfollowers = 0;
+	}
 	for (k = 0; k < SPI_processed; k++)
 	{
 		int64		id = sb_spi_int8(k, 1, &isnull);
-		char	   *status;
-		int64		deal;
+		char	   *status = sb_spi_text(k, 2, CurrentMemoryContext);
+		int64		deal = sb_spi_int8(k, 3, &isnull);
+		bool		no_deal = isnull;
 
 		while (i < n && ids[i] < id)
 			i++;
-		if (i == n || ids[i] != id)
-			continue;			/* a copy: locked, not checked */
-		status = sb_spi_text(k, 2, CurrentMemoryContext);
-		deal = sb_spi_int8(k, 3, &isnull);
-		if (strcmp(status, "new") != 0)
-			handled_error(id, status, !isnull, deal);
+		if (i < n && ids[i] == id)
+		{
+			if (strcmp(status, "new") != 0)
+				handled_error(id, status, !no_deal, deal);
+		}
+		else if (followers != NULL && strcmp(status, "new") == 0)
+			(*followers)[(*nfollowers)++] = sb_spi_int8(k, 4, &isnull);
+	}
+}
+
+/* Lock the requests to dismiss; each must still be new (SB102). */
+static void
+lock_new(const int64 *ids, int n)
+{
+	Datum		v[1];
+
+	v[0] = PointerGetDatum(sb_int8_array(ids, NULL, n));
+	SPI_connect();
+	sb_exec(&q_lock, v, NULL, false, 0);
+	check_locked(ids, n, NULL, NULL);
+	SPI_finish();
+}
+
+/* Lock a request to accept or link and what will follow it; it must be new. */
+static void
+lock_with_followers(const Request *r, int64 **followers, int *nfollowers)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		v[5];
+	char		n[5] = {' ', ' ', ' ', ' ', ' '};
+
+	v[0] = Int64GetDatum(r->id);
+	v[1] = r->ref ? CStringGetTextDatum(r->ref) : (Datum) 0;
+	n[1] = r->ref ? ' ' : 'n';
+	v[2] = r->thread ? CStringGetTextDatum(r->thread) : (Datum) 0;
+	n[2] = r->thread ? ' ' : 'n';
+	v[3] = CStringGetTextDatum(r->channel);
+	v[4] = Int64GetDatum(r->source_id);
+	SPI_connect();
+	sb_exec(&q_lock_followers, v, n, false, 0);
+	{
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+
+		check_locked(&r->id, 1, followers, nfollowers);
+		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 }
@@ -938,12 +1098,13 @@ sb_dismiss_inbound(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
-/* The one request of id, visible (SB100); its owner, channel and sender. */
+/* The one request of id, visible (SB100). */
 static void
-read_request(int64 id, int64 *owner, char **channel, char **sender)
+read_request(int64 id, Request *r)
 {
 	SbFetch		f;
 	bool		isnull;
+	Datum		v;
 
 	sb_catalog();
 	if (!sb_fetch_begin(&f, sb_cat.inbound, sb_cat.inbound_pkey, id, AccessShareLock, NULL))
@@ -951,11 +1112,17 @@ read_request(int64 id, int64 *owner, char **channel, char **sender)
 		sb_fetch_end(&f);
 		unknown_request(id);
 	}
-	*owner = sb_slot_int8(f.slot, INB(INB_OWNER_ID), &isnull);
-	*channel = TextDatumGetCString(slot_getattr(f.slot, INB(INB_CHANNEL), &isnull));
-	*sender = TextDatumGetCString(slot_getattr(f.slot, INB(INB_SENDER), &isnull));
+	r->id = id;
+	r->owner = sb_slot_int8(f.slot, INB(INB_OWNER_ID), &isnull);
+	r->source_id = sb_slot_int8(f.slot, INB(INB_SOURCE_ID), &isnull);
+	r->channel = TextDatumGetCString(slot_getattr(f.slot, INB(INB_CHANNEL), &isnull));
+	r->sender = TextDatumGetCString(slot_getattr(f.slot, INB(INB_SENDER), &isnull));
+	v = slot_getattr(f.slot, INB(INB_EXTERNAL_REF), &isnull);
+	r->ref = isnull ? NULL : TextDatumGetCString(v);
+	v = slot_getattr(f.slot, INB(INB_THREAD_REF), &isnull);
+	r->thread = isnull ? NULL : TextDatumGetCString(v);
 	sb_fetch_end(&f);
-	if (!sb_can_access_owner(*owner))
+	if (!sb_can_access_owner(r->owner))
 		unknown_request(id);
 }
 
@@ -968,6 +1135,16 @@ static SbQuery q_new_client = {
 	"INSERT INTO salesboard.client (name, email, phone) VALUES ($1, $2, $3) RETURNING id",
 	3, {TEXTOID, TEXTOID, TEXTOID}, NULL
 };
+
+/* what client.email accepts: one @ with something on each side, no spaces */
+static bool
+plain_address(const char *a)
+{
+	const char *at = strchr(a, '@');
+
+	return at != NULL && at != a && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
+		strpbrk(a, " \t\r\n\f\v") == NULL;
+}
 
 /* "Anna B <anna@x>" -> "Anna B"; else NULL */
 static char *
@@ -1018,8 +1195,8 @@ client_for(const char *channel, const char *sender)
 	{
 		char	   *trimmed = TextDatumGetCString(DirectFunctionCall1(btrim1, CStringGetTextDatum(sender)));
 
-		v[0] = CStringGetTextDatum(name ? name : trimmed);
-		if (is_email && strpbrk(key, " \t\r\n") == NULL)
+		v[0] = CStringGetTextDatum(clip(name ? name : trimmed, CLIENT_NAME_MAX));
+		if (is_email && plain_address(key))
 		{
 			v[1] = CStringGetTextDatum(key);
 			n[1] = ' ';
@@ -1040,46 +1217,43 @@ client_for(const char *channel, const char *sender)
 Datum
 sb_accept_inbound(PG_FUNCTION_ARGS)
 {
-	int64		id,
-				owner,
-				me;
-	char	   *channel,
-			   *sender;
+	Request		r;
+	int64		me;
 	SbNewDeal	nd = {0};
 	pg_uuid_t  *request_id = sb_uuid_arg(fcinfo, 9);
 	SbRequestAnswer answer;
+	int64	   *owners;
+	int			nowners;
 
 	sb_require_arg(fcinfo, 0, "inbound_id");
 	sb_require_arg(fcinfo, 1, "stage_id");
 	sb_require_arg(fcinfo, 2, "title");
 	sb_require_arg(fcinfo, 4, "first_subject");
 	me = sb_require_employee();
-	id = PG_GETARG_INT64(0);
-	read_request(id, &owner, &channel, &sender);
-	nd.owner_id = owner;
+	read_request(PG_GETARG_INT64(0), &r);
+	nd.owner_id = r.owner;
 	nd.stage_id = PG_GETARG_INT64(1);
 	nd.title = sb_text_arg(fcinfo, 2);
 	nd.first_subject = sb_text_arg(fcinfo, 4);
 	nd.first_kind = "interaction";
-	nd.first_due = sb_due_args(fcinfo, 3, 8, owner, "first_due", "first_due_date", &nd.first_all_day);
+	nd.first_due = sb_due_args(fcinfo, 3, 8, r.owner, "first_due", "first_due_date", &nd.first_all_day);
 	nd.has_service_type = !PG_ARGISNULL(6);
 	nd.service_type_id = nd.has_service_type ? PG_GETARG_INT64(6) : 0;
 	nd.has_amount = !PG_ARGISNULL(7);
 	nd.amount = nd.has_amount ? PG_GETARG_DATUM(7) : (Datum) 0;
 	nd.at = GetCurrentTransactionStartTimestamp();
-	if (sb_request_claim(request_id, "accept_inbound", id, &answer))
+	if (sb_request_claim(request_id, "accept_inbound", r.id, &answer))
 		PG_RETURN_INT64(answer.deal_id);
-	lock_new(&id, 1);
+	lock_with_followers(&r, &owners, &nowners);
 	nd.has_client = true;
-	nd.client_id = PG_ARGISNULL(5) ? client_for(channel, sender) : PG_GETARG_INT64(5);
+	nd.client_id = PG_ARGISNULL(5) ? client_for(r.channel, r.sender) : PG_GETARG_INT64(5);
 	answer.deal_id = sb_deal_create(&nd);
-	handle(&id, 1, "accepted", answer.deal_id, me);
+	handle(&r.id, 1, "accepted", answer.deal_id, me);
 	sb_request_answer(request_id, &answer);
-	{
-		int64		owners[1] = {owner};
-
-		notify_inbound("accepted", &id, 1, owners, 1, &answer.deal_id, 1);
-	}
+	/* the Inbound columns the request and what followed it leave */
+	owners = repalloc(owners, sizeof(int64) * (nowners + 1));
+	owners[nowners++] = r.owner;
+	notify_inbound("accepted", &r.id, 1, owners, nowners, &answer.deal_id, 1);
 	PG_RETURN_INT64(answer.deal_id);
 }
 
@@ -1087,44 +1261,41 @@ sb_accept_inbound(PG_FUNCTION_ARGS)
 Datum
 sb_link_inbound(PG_FUNCTION_ARGS)
 {
-	int64		id,
-				owner,
-				me;
-	char	   *channel,
-			   *sender;
+	Request		r;
+	int64		me;
 	SbDealRow	d;
 	pg_uuid_t  *request_id = sb_uuid_arg(fcinfo, 2);
 	SbRequestAnswer answer;
 	int64		deal_id;
+	int64	   *owners;
+	int			nowners;
 
 	sb_require_arg(fcinfo, 0, "inbound_id");
 	sb_require_arg(fcinfo, 1, "deal_id");
 	me = sb_require_employee();
-	id = PG_GETARG_INT64(0);
 	deal_id = PG_GETARG_INT64(1);
-	read_request(id, &owner, &channel, &sender);
-	if (sb_request_claim(request_id, "link_inbound", id, &answer))
+	read_request(PG_GETARG_INT64(0), &r);
+	if (sb_request_claim(request_id, "link_inbound", r.id, &answer))
 	{
 		if (answer.deal_id != deal_id)
 			sb_request_reused(request_id);
 		PG_RETURN_VOID();
 	}
-	lock_new(&id, 1);
+	lock_with_followers(&r, &owners, &nowners);
 	sb_open_deal_for_change(deal_id, &d);
 	if (d.status != SB_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_LINK_CLOSED_DEAL),
 				 errmsg("deal " INT64_FORMAT " (%s) is %s: inbound request " INT64_FORMAT " can be linked only to an open deal",
-						deal_id, sb_quote_short(d.title), d.status == SB_WON ? "won" : "lost", id),
+						deal_id, sb_quote_short(d.title), d.status == SB_WON ? "won" : "lost", r.id),
 				 errhint("Reopen the deal first (salesboard.reopen_deal()), or accept the request as a new deal.")));
-	handle(&id, 1, "linked", deal_id, me);
+	handle(&r.id, 1, "linked", deal_id, me);
 	answer.deal_id = deal_id;
 	sb_request_answer(request_id, &answer);
-	{
-		int64		owners[2] = {owner, d.owner_id};
-
-		notify_inbound("linked", &id, 1, owners, 2, &deal_id, 1);
-	}
+	owners = repalloc(owners, sizeof(int64) * (nowners + 2));
+	owners[nowners++] = r.owner;
+	owners[nowners++] = d.owner_id;
+	notify_inbound("linked", &r.id, 1, owners, nowners, &deal_id, 1);
 	PG_RETURN_VOID();
 }
 
@@ -1163,6 +1334,36 @@ sb_lead_source_owner_trigger(PG_FUNCTION_ARGS)
 	sb_exec(&q_follow_owner, v, NULL, false, 0);
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE OF owner_id, active ON lead_source FOR EACH ROW:
+ * an active source is read by an active employee (SB040), so nothing
+ * lands in the Inbound of someone who has left.
+ */
+PG_FUNCTION_INFO_V1(sb_lead_source_rules_trigger);
+
+Datum
+sb_lead_source_rules_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_lead_source_rules_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_NO_DELETE);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	HeapTuple	t = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	bool		isnull;
+	Datum		active;
+	Datum		owner;
+
+	if (sb_restoring())
+		return sb_trigger_pass(td);
+	sb_catalog();
+	active = heap_getattr(t, sb_cat.lead_source_att[SRC_ACTIVE], desc, &isnull);
+	if (isnull || !DatumGetBool(active))
+		return PointerGetDatum(t);
+	owner = heap_getattr(t, sb_cat.lead_source_att[SRC_OWNER_ID], desc, &isnull);
+	if (!isnull)
+		sb_require_active(sb_employee(DatumGetInt64(owner)), "no active lead source can be theirs");
+	return PointerGetDatum(t);
 }
 
 static SbQuery q_inbound_work = {

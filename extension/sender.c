@@ -111,6 +111,15 @@ email_key(const char *s)
 	return lowered(trimmed(s, strlen(s)));
 }
 
+static bool
+has_ascii_letter(const char *s)
+{
+	for (; *s; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			return true;
+	return false;
+}
+
 static char *
 phone_key(const char *s)
 {
@@ -119,9 +128,11 @@ phone_key(const char *s)
 
 	/*
 	 * libphonenumber reads UTF-8 (in another encoding: ASCII only) and
-	 * refuses texts over 250 bytes itself: longer ones are not copied to it
+	 * refuses texts over 250 bytes itself: longer ones are not copied to it.
+	 * A text with ASCII letters is no number: the library would read them as
+	 * a vanity number's keypad digits ("... Ivan" -> "4826").
 	 */
-	if (strlen(text) <= 250 &&
+	if (strlen(text) <= 250 && !has_ascii_letter(text) &&
 		(GetDatabaseEncoding() == PG_UTF8 || pg_is_ascii(text)) &&
 		sb_phone_e164(text, sb_default_region(), e164, sizeof(e164)))
 		return pstrdup(e164);

@@ -910,14 +910,16 @@ UPDATE salesboard.department SET name = name WHERE false;
 UPDATE salesboard.employee SET name = name WHERE false;
 UPDATE salesboard.stage SET name = name WHERE false;
 
--- the company reports in roubles; the other currencies of its deals have a
--- rate for every month of the last two years (1.1 on: company, currency_rate)
+-- the company reports in roubles and reads national phone numbers as
+-- Russian ones; the other currencies of its deals have a rate for every
+-- month of the last two years (1.1 on: company, currency_rate)
 DO $rates$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                WHERE n.nspname = 'salesboard' AND c.relname = 'currency_rate') THEN
-        INSERT INTO salesboard.company (id, default_currency) VALUES (true, 'RUB')
-            ON CONFLICT (id) DO UPDATE SET default_currency = EXCLUDED.default_currency;
+        INSERT INTO salesboard.company (id, default_currency, default_region) VALUES (true, 'RUB', 'RU')
+            ON CONFLICT (id) DO UPDATE SET default_currency = EXCLUDED.default_currency,
+                                           default_region = EXCLUDED.default_region;
         INSERT INTO salesboard.currency_rate (currency, valid_from, rate)
         SELECT c.code, pg_catalog.date_trunc('month', p.at) - m * interval '1 month',
                round((c.base * (1 + 0.02 * sin(m::float8)))::numeric, 4)

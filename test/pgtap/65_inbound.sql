@@ -5,7 +5,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(82);
+SELECT plan(95);
 
 -- sources: Ivan's mailbox and phone line, Alla's (his head's) mailbox, a
 -- support mailbox that is no lead source, an inactive Telegram chat, Sam's form
@@ -18,7 +18,7 @@ INSERT INTO lead_source (id, channel, address, owner_id, is_lead_source, active)
     (5, 'telegram', '@firm_chat', 4, true, false),
     (6, 'web_form', 'https://firm.test/contact', 6, true, true);
 INSERT INTO client (id, name, email, phone) VALUES (3, 'Initech', 'it@initech.test', NULL),
-    (4, 'Umbrella', 'desk@umbrella.test', NULL);
+    (4, 'Umbrella', 'desk@umbrella.test', NULL), (5, 'Olga''s client', 'olga-client@x.test', NULL);
 
 SET ROLE sbt_app;
 SELECT set_employee(4);
@@ -29,6 +29,8 @@ SELECT create_deal(4, 11, 'Umbrella', now() + interval '1 day', 'Call', client_i
 SELECT (close_deal(:umb, true, 'Signed')).deal_id AS closed \gset
 SELECT set_employee(6);
 SELECT create_deal(6, 11, 'Globex (Sam)', now() + interval '1 day', 'Call', client_id => 2) AS globex \gset
+SELECT set_employee(10);
+SELECT create_deal(10, 11, 'Olga''s client', now() + interval '1 day', 'Call', client_id => 5) AS olga \gset
 SELECT set_employee(3);   -- Alla heads Ivan: she sees both mailboxes
 
 /* ---- receiving: stored once per (source, external_ref) */
@@ -76,8 +78,11 @@ SELECT receive_inbound(1, 'desk@umbrella.test', 'New project', 'Hi', external_re
 SELECT is((SELECT status || coalesce(deal_id::text, '-') FROM inbound WHERE id = :u1), 'new-',
           'a client whose only deal is won: a new request, never linked to the closed deal');
 SELECT receive_inbound(1, 'office@globex.test', 'Renewal', 'Hi', external_ref => '<g1@globex.test>') AS g1 \gset
-SELECT is((SELECT status || ' ' || deal_id || ' ' || owner_id FROM inbound WHERE id = :g1), 'auto_linked ' || :globex || ' 4',
-          'the client''s open deal belongs to another employee: linked to it, the request stays the mailbox''s');
+SELECT is((SELECT status || coalesce(deal_id::text, '-') FROM inbound WHERE id = :g1), 'new-',
+          'the client''s one open deal is another department''s: the request waits (a client row draws no leads across departments)');
+SELECT receive_inbound(1, 'olga-client@x.test', 'Hello', 'Hi', external_ref => '<o1@x.test>') AS o1 \gset
+SELECT is((SELECT status || ' ' || deal_id || ' ' || owner_id FROM inbound WHERE id = :o1), 'auto_linked ' || :olga || ' 4',
+          'a colleague''s deal (same department): linked to it, the request stays the mailbox''s (case 27 d)');
 
 /* ---- sources without the flag, the Processed folder */
 SELECT receive_inbound(4, 'someone@else.test', 'Invoice', 'Hi', external_ref => '<s1@else.test>') AS s1 \gset
@@ -92,16 +97,17 @@ SELECT is((SELECT status FROM inbound WHERE id = :s2), 'auto_linked', 'but what 
 SELECT set_employee(4);
 SELECT results_eq($$SELECT id, channel, sender, subject FROM inbound_queue()$$,
                   format($$VALUES (%s::bigint, 'email', 'Jane Doe <jane@newco.test>', 'Quote please'),
-                                  (%s, 'email', 'it@initech.test', 'Hello'), (%s, 'email', 'desk@umbrella.test', 'New project')$$,
-                         :q1, :i1, :u1),
+                                  (%s, 'email', 'it@initech.test', 'Hello'), (%s, 'email', 'desk@umbrella.test', 'New project'),
+                                  (%s, 'email', 'office@globex.test', 'Renewal')$$,
+                         :q1, :i1, :u1, :g1),
                   'inbound_queue(): the employee''s new requests, oldest first, nothing handled');
 SELECT is((SELECT age FROM inbound_queue(at => now()) WHERE id = :q1), interval '2 hours', 'age is at - received_at');
 SELECT is((SELECT count(*) FROM inbound_queue(at => now() - interval '3 hours')), 0::bigint,
           'requests received after at are not shown');
 SELECT set_employee(3);
-SELECT is((SELECT array_agg(id ORDER BY id) FROM inbound_queue()), ARRAY[:q1, :q1cc, :i1, :u1]::bigint[],
+SELECT is((SELECT array_agg(id ORDER BY id) FROM inbound_queue()), ARRAY[:q1, :q1cc, :i1, :u1, :g1]::bigint[],
           'a head sees their own and their subtree''s requests');
-SELECT is((SELECT count(*) FROM inbound_queue(4)), 3::bigint, 'and a subordinate''s column');
+SELECT is((SELECT count(*) FROM inbound_queue(4)), 4::bigint, 'and a subordinate''s column');
 SELECT set_employee(6);
 SELECT is((SELECT count(*) FROM inbound_queue()), 0::bigint, 'another department''s employee sees none of them');
 SELECT throws_ok($$SELECT * FROM inbound_queue(4)$$, 'SB024', NULL, 'nor may ask for Ivan''s column (SB024)');
@@ -233,13 +239,60 @@ SELECT throws_ok($$INSERT INTO salesboard.inbound (source_id, sender) VALUES (5,
                  'nor come from an inactive source');
 RESET ROLE;
 
+/* ---- found by a reviewer: each kind now has a test */
+RESET ROLE;
+INSERT INTO lead_source (id, channel, address, owner_id) VALUES (7, 'telegram', '@ivan_chat', 4), (8, 'telegram', '@sam_chat', 6);
+SET ROLE sbt_app;
+SELECT set_employee(4);
+-- chat message ids are per chat: the same id in another source is no copy
+SELECT receive_inbound(7, '@alice', 'Hi', 'x', external_ref => '15') AS t1 \gset
+SELECT receive_inbound(8, '@bob', 'Hi', 'x', external_ref => '15') AS t2 \gset
+SELECT accept_inbound(:t1, 11, 'Alice', now() + interval '1 day', 'Call') AS dt \gset
+RESET ROLE;
+SELECT is((SELECT status || coalesce(deal_id::text, '-') FROM inbound WHERE id = :t2), 'new-',
+          'a chat message with the same id in another chat is not carried onto the deal (only e-mail Message-IDs name one message everywhere)');
+SET ROLE sbt_app;
+SELECT set_employee(4);
+-- texts longer than an activity's subject, a client's name; an address client.email refuses
+SELECT receive_inbound(1, 'buyer@acme.test', repeat('Ü', 400), 'x', external_ref => '<long@acme.test>') AS long1 \gset
+SELECT is((SELECT char_length(a.subject) FROM activity a WHERE a.deal_id = :acme ORDER BY a.id DESC LIMIT 1), 300,
+          'a subject too long for an activity is cut to fit (the mail is linked, not refused)');
+SELECT receive_inbound(1, '"' || repeat('N', 250) || '" <"odd@x"@weird.test>', 'Hi', 'x', external_ref => '<odd@weird.test>') AS odd1 \gset
+SELECT accept_inbound(:odd1, 11, 'Odd', now() + interval '1 day', 'Call') AS dodd \gset
+SELECT is((SELECT char_length(c.name) || ' ' || coalesce(c.email, '-') FROM deal d JOIN client c ON c.id = d.client_id WHERE d.id = :dodd),
+          '200 -', 'a new client: the name cut to 200 characters, an address client.email refuses left out');
+-- a reply waiting in Inbound follows its thread onto the deal
+SELECT receive_inbound(1, 'kim@newco2.test', 'First', 'x', external_ref => '<k1@newco2.test>') AS k1 \gset
+SELECT receive_inbound(1, 'kim@newco2.test', 'Re: First', 'x', external_ref => '<k2@newco2.test>', thread_ref => '<k1@newco2.test>') AS k2 \gset
+SELECT is((SELECT status FROM inbound WHERE id = :k2), 'new', '(the reply waits while the first message does)');
+SELECT accept_inbound(:k1, 11, 'Kim', now() + interval '1 day', 'Call') AS dk \gset
+SELECT is((SELECT status || ' ' || deal_id FROM inbound WHERE id = :k2), 'auto_linked ' || :dk,
+          'accepting the first message carries the waiting reply onto the deal: no second deal from one conversation');
+SELECT is((SELECT count(*) FROM activity WHERE deal_id = :dk AND status = 'done'), 2::bigint, 'both messages recorded on it');
+-- a phone text with letters is no number
+SELECT is(sender_key('phone', '8 (495) 123-45-67 Ivan'), '8 (495) 123-45-67 Ivan', 'letters are not read as a vanity number');
+RESET ROLE;
+-- administrators correct handled rows within the same rules; an active source belongs to someone active
+SET ROLE sbt_admin;
+SELECT throws_ok(format($$UPDATE salesboard.inbound SET status = 'accepted', deal_id = NULL WHERE id = %s$$, :k2), 'SB105', NULL,
+                 'an administrator too: accepted needs a deal (SB105)');
+SELECT throws_ok($$INSERT INTO salesboard.inbound (source_id, sender, received_at) VALUES (1, 'x', now() + interval '10 years')$$,
+                 'SB104', NULL, 'a raw insert from the future is SB104');
+RESET ROLE;
+UPDATE employee SET active = false WHERE id = 8;
+SELECT throws_ok($$INSERT INTO lead_source (id, channel, address, owner_id) VALUES (19, 'vk', 'club1', 8)$$, 'SB040', NULL,
+                 'an active lead source for someone who has left is SB040');
+SELECT lives_ok($$INSERT INTO lead_source (id, channel, address, owner_id, active) VALUES (20, 'vk', 'club2', 8, false)$$,
+                'an inactive one is history');
+SELECT throws_ok($$UPDATE lead_source SET active = true WHERE address = 'club2'$$, 'SB040', NULL, 'and stays inactive');
+
 /* ---- nothing waiting is left with nobody */
 SELECT receive_inbound(1, 'wait1@x.test', 'Waiting', 'x', external_ref => '<w1>') AS w1 \gset
-UPDATE lead_source SET owner_id = 10 WHERE id = 1;
-SELECT is((SELECT owner_id FROM inbound WHERE id = :w1), 10::bigint, 'a source''s waiting requests follow its new employee');
+UPDATE lead_source SET owner_id = 9 WHERE id = 1;
+SELECT is((SELECT owner_id FROM inbound WHERE id = :w1), 9::bigint, 'a source''s waiting requests follow its new employee');
 SELECT is((SELECT owner_id FROM inbound WHERE id = :q1), 4::bigint, 'handled ones keep theirs');
-SELECT throws_like('UPDATE employee SET active = false WHERE id = 10',
-                   'employee 10 is still responsible for 1 active lead source(s) and % waiting inbound request(s)',
+SELECT throws_like('UPDATE employee SET active = false WHERE id = 9',
+                   'employee 9 is still responsible for 1 active lead source(s) and % waiting inbound request(s)',
                    'an employee with a lead source and waiting requests cannot leave (SB042)');
 
 /* ---- a deal deleted by an administrator leaves its requests handled */

@@ -130,3 +130,15 @@ COMMENT ON TRIGGER lead_source_owner_changed ON salesboard.lead_source IS
     'Waiting requests move to the source''s new employee';
 COMMENT ON TRIGGER employee_leaving_inbound ON salesboard.employee IS
     'An employee who leaves hands over their lead sources and waiting requests first (SB042)';
+
+/* An active source is read by an active employee (SB040). */
+CREATE FUNCTION salesboard.lead_source_rules_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_lead_source_rules_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.lead_source_rules_trigger() FROM PUBLIC;
+CREATE TRIGGER lead_source_rules
+    BEFORE INSERT OR UPDATE OF owner_id, active ON salesboard.lead_source
+    FOR EACH ROW EXECUTE FUNCTION salesboard.lead_source_rules_trigger();
+COMMENT ON FUNCTION salesboard.lead_source_rules_trigger() IS
+    'Trigger: an active lead source belongs to an active employee (SB040)';
+COMMENT ON TRIGGER lead_source_rules ON salesboard.lead_source IS
+    'An active lead source belongs to an active employee (SB040)';
