@@ -481,6 +481,23 @@ sb_require_terminal_stages(int64 pipeline_id)
 				 errhint("Add a stage of kind 'won' and one of kind 'lost' to the pipeline first.")));
 }
 
+/* The pipeline with the smallest id above `after` that has stages, or -1. */
+int64
+sb_pipeline_after(int64 after)
+{
+	HASH_SEQ_STATUS seq;
+	StageEntry *e;
+	int64		next = -1;
+
+	if (cache_stage.stages == NULL)
+		load_stages();
+	hash_seq_init(&seq, cache_stage.stages);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (e->st.pipeline_id > after && (next == -1 || e->st.pipeline_id < next))
+			next = e->st.pipeline_id;
+	return next;
+}
+
 /* The pipeline with the smallest id that has stages, or -1. */
 int64
 sb_first_pipeline(void)

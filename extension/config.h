@@ -37,6 +37,7 @@ extern const SbStage *sb_stage_or_error(int64 id);
 extern const SbStage *sb_terminal_stage(int64 pipeline_id, SbStatus kind);
 extern const SbStage **sb_pipeline_stages(int64 pipeline_id, int *n);
 extern int64 sb_first_pipeline(void);
+extern int64 sb_pipeline_after(int64 after);
 extern void sb_require_terminal_stages(int64 pipeline_id);
 
 /* one employee */

@@ -80,6 +80,9 @@
 #define ERRCODE_SB_MISSING_RATE			SB_ERRCODE('2', '0', '3')	/* SB203 */
 #define ERRCODE_SB_BAD_CURRENCY			SB_ERRCODE('2', '0', '4')	/* SB204 */
 #define ERRCODE_SB_SEVERAL_CURRENCIES	SB_ERRCODE('2', '0', '5')	/* SB205 */
-/* overdue checks: SB300-SB399 (none yet) */
+/* overdue checks: SB300-SB399 */
+#define ERRCODE_SB_UNKNOWN_ALERT		SB_ERRCODE('3', '0', '0')	/* SB300 */
+#define ERRCODE_SB_NO_PG_CRON			SB_ERRCODE('3', '0', '1')	/* SB301 */
+#define ERRCODE_SB_CRON_ELSEWHERE		SB_ERRCODE('3', '0', '2')	/* SB302 */
 
 #endif							/* SB_ERRCODES_H */

@@ -1,5 +1,6 @@
 /*
- * rates.c: currency conversion (services layer; rates.h).
+ * rates.c: currency conversion (services layer; rates.h), and
+ * convert_amount(), the same conversion for one amount in SQL.
  *
  * The whole of currency_rate is read into one sorted array per call (a
  * few rows per currency and month); a rate is found by binary search on
@@ -8,17 +9,23 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "calls.h"
 #include "catalog.h"
 #include "config.h"
 #include "errcodes.h"
 #include "rates.h"
 #include "spi.h"
+#include "texts.h"
+
+PG_FUNCTION_INFO_V1(sb_convert_amount);
 
 typedef struct Rate
 {
@@ -32,6 +39,7 @@ struct SbRates
 	Rate	   *rates;			/* by currency, then valid_from */
 	int			n;
 	const char *base;			/* the company's default currency, or NULL */
+	char		base_buf[4];	/* its copy: the rates may outlive a cache reload */
 };
 
 SbRates *
@@ -41,7 +49,11 @@ sb_rates_load(void)
 	SbRates    *r = palloc0(sizeof(SbRates));
 	uint64		k;
 
-	r->base = sb_default_currency();
+	if (sb_default_currency() != NULL)
+	{
+		strlcpy(r->base_buf, sb_default_currency(), sizeof(r->base_buf));
+		r->base = r->base_buf;
+	}
 	if (!OidIsValid(sb_catalog_require("currency_rate")))
 		return r;
 	SPI_connect();
@@ -109,4 +121,108 @@ sb_rates_convert(SbRates *r, double cents, const char *from, const char *to, Tim
 				 errmsg("amounts in %s cannot be reported in %s: the company has no default currency", from, to),
 				 errhint("Set salesboard.company.default_currency; currency_rate gives each currency's value in it.")));
 	return cents * rate_at(r, from, t) / rate_at(r, to, t);
+}
+
+/* ------------------------------------------------------------------
+ * convert_amount(amount, currency, at, to_currency) -> numeric
+ *
+ * One amount by the rules above, rounded to cents. A view calls it once a
+ * row: the rates are read at the first call of a query (its call site's
+ * FmgrInfo) and kept in fn_extra for the rest of it.
+ * ------------------------------------------------------------------ */
+typedef struct ConvertCache
+{
+	SbRates    *rates;
+	char		seen[4];		/* no target currency: the one currency met */
+} ConvertCache;
+
+static ConvertCache *
+convert_cache(FunctionCallInfo fcinfo)
+{
+	ConvertCache *c = (ConvertCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		c = palloc0(sizeof(ConvertCache));
+		c->rates = sb_rates_load();
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	return c;
+}
+
+/* A currency argument: NULL, or three capital letters (SB204). */
+static const char *
+code_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	char	   *c = sb_text_arg(fcinfo, argno);
+	int			i;
+
+	if (c == NULL)
+		return NULL;
+	for (i = 0; c[i]; i++)
+		if (c[i] < 'A' || c[i] > 'Z')
+			break;
+	if (i != 3 || c[i] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_CURRENCY),
+				 errmsg("%s \"%s\" is not an ISO 4217 code", name, sb_quote_short(c)),
+				 errhint("Pass three capital letters, such as 'EUR'.")));
+	return c;
+}
+
+static Datum
+round_cents(Datum amount)
+{
+	return DirectFunctionCall2(numeric_round, amount, Int32GetDatum(2));
+}
+
+Datum
+sb_convert_amount(PG_FUNCTION_ARGS)
+{
+	Numeric		amount;
+	const char *from,
+			   *to;
+	TimestampTz at;
+	ConvertCache *c;
+	Datum		hundred = DirectFunctionCall1(int4_numeric, Int32GetDatum(100));
+	double		cents;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	amount = PG_GETARG_NUMERIC(0);
+	if (numeric_is_nan(amount) || numeric_is_inf(amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("amount must be a finite number"),
+				 errhint("Pass an amount such as 1500.00.")));
+	from = code_arg(fcinfo, 1, "currency");
+	at = sb_moment_arg(fcinfo, 2, "at");
+	to = code_arg(fcinfo, 3, "to_currency");
+	c = convert_cache(fcinfo);
+	if (to == NULL)
+		to = c->rates->base;
+	if (to == NULL && from != NULL)
+	{
+		/* no target currency: every amount of the query in one currency */
+		if (c->seen[0] == '\0')
+			strlcpy(c->seen, from, sizeof(c->seen));
+		else if (strcmp(c->seen, from) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_SEVERAL_CURRENCIES),
+					 errmsg("the amounts are in several currencies (%s, %s) and there is no target currency",
+							c->seen, from),
+					 errhint("Pass to_currency => 'XXX', or set salesboard.company.default_currency, and give rates in salesboard.currency_rate.")));
+		to = from;
+	}
+	if (from == NULL || strcmp(from, to) == 0)
+		PG_RETURN_DATUM(round_cents(NumericGetDatum(amount)));
+	cents = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											   DirectFunctionCall2(numeric_mul, NumericGetDatum(amount), hundred)));
+	cents = rint(sb_rates_convert(c->rates, cents, from, to, at));
+	PG_RETURN_DATUM(round_cents(DirectFunctionCall2(numeric_div,
+													DirectFunctionCall1(float8_numeric, Float8GetDatum(cents)),
+													hundred)));
 }

@@ -189,6 +189,23 @@ sb_cursor_close(void *cursor)
 	SPI_cursor_close((Portal) cursor);
 }
 
+int
+sb_exec_as_caller(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				  const char *nulls, bool read_only)
+{
+	int			nest = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", SB_SAFE_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	AtEOXact_GUC(true, nest);
+	if (rc < 0)
+		elog(ERROR, "salesboard: SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
+	return rc;
+}
+
 /* A one-off statement without parameters (cache loads, verify()). */
 int
 sb_exec_once(const char *sql, bool read_only)

@@ -39,6 +39,14 @@ extern void *sb_cursor_open(SbQuery *q, Datum *values, const char *nulls);
 extern uint64 sb_cursor_fetch(void *cursor, long count);
 extern void sb_cursor_close(void *cursor);
 
+/*
+ * A one-off statement run as the session's own user (for what must carry
+ * the caller's rights, such as a pg_cron job), still with the search_path
+ * pinned to SB_SAFE_SEARCH_PATH and written fully qualified.
+ */
+extern int	sb_exec_as_caller(const char *sql, int nargs, Oid *argtypes, Datum *values,
+							  const char *nulls, bool read_only);
+
 /* Column col (1-based) of result row `row` of the last statement. */
 extern int64 sb_spi_int8(uint64 row, int col, bool *isnull);
 extern int32 sb_spi_int4(uint64 row, int col);

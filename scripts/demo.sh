@@ -117,6 +117,19 @@ SELECT rank, title, stage_name, next_due, colour FROM deal_list(:seller) LIMIT 1
 \echo == for a web page: board_json() gives the whole board in one call; its columns, counts and totals
 SELECT c->>'kind' AS kind, c->>'name' AS "column", c->>'card_count' AS cards, c->'totals' AS totals
 FROM jsonb_array_elements(board_json(:seller, subordinates => false)->'pipelines'->0->'columns') c;
+
+\pset format unaligned
+\pset tuples_only on
+\echo
+\echo == the sales funnel of the deals created in the last 180 days, drawn for psql (funnel_text)
+SELECT funnel_text(period_from => date_trunc('day', now()) - interval '180 days', period_to => date_trunc('day', now()), mode => 'cohort');
+\pset format aligned
+\pset tuples_only off
+\echo
+\echo == for a BI tool: the open pipeline now per stage in the default currency, weighted (view pipeline_now)
+SELECT stage_name, sum(deals) AS deals, sum(amount_converted) AS amount, sum(weighted_amount) AS weighted
+  FROM pipeline_now WHERE pipeline_id = (SELECT min(id) FROM pipeline)
+ GROUP BY stage_id, stage_name, position ORDER BY position;
 SQL
 rc=$?
 [ $rc -eq 0 ] || sb_die "the demo queries failed"

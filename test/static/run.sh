@@ -33,7 +33,7 @@ result() { # name, list of problems (empty: ok)
 # a .c: errcodes, tz_names)
 LAYERS="errcodes tz_names calendar catalog spi rows calls texts phone
         config sender rates protocol identity deals requests activities newdeal colour cards cardinfo inqueue textgrid
-        transitions discipline board board_text board_json notify inbound funnel
+        transitions discipline board board_text board_json notify inbound funnel overdue funnel_text
         salesboard"
 rank_of() {
     local i=0 m
@@ -112,7 +112,7 @@ while read -r fname sym; do
         *) problems+="salesboard.$fname is bound to $sym, not sb_$fname"$'\n' ;;
     esac
 done < <(cat "$ext"/salesboard--*.sql "$ext"/upgrade/*/*.sql 2>/dev/null | tr '\n' ' ' |
-         grep -oE "FUNCTION salesboard\.[a-z_0-9]+\([^']*'MODULE_PATHNAME', *'[a-z_0-9]+'" |
+         grep -oE "FUNCTION salesboard\.[a-z_0-9]+\([^';]*'MODULE_PATHNAME', *'[a-z_0-9]+'" |
          sed -E "s/FUNCTION salesboard\.([a-z_0-9]+)\(.*'([a-z_0-9]+)'$/\1 \2/")
 result "SQL-callable C functions follow the naming rule (sb_<SQL name>)" "${problems%$'\n'}"
 

@@ -172,6 +172,8 @@ my $su = $node->safe_psql('postgres', 'SELECT current_user');
 
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 $node->safe_psql('postgres', 'CREATE EXTENSION salesboard');
+# administrators may schedule the overdue checks (the pg_cron way to allow it)
+$node->safe_psql('postgres', 'GRANT USAGE ON SCHEMA cron TO salesboard_admin');
 $node->safe_psql('postgres', "\\i $src/test/pgtap/fixture.psql");
 $node->safe_psql('postgres', q{
 CREATE ROLE mallory LOGIN IN ROLE salesboard_user;
@@ -620,6 +622,9 @@ sub round_sql
 	$sql .= $unit->("SELECT salesboard.close_deal(:d_del, false, 'no reason', at => $AT);");
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_lost, 11, $AT + interval '7 days', 'Try again', next_all_day => true, reason => 'they called back', request_id => '$u[3]', at => $AT);");
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_main, 11, $AT + interval '7 days', 'open already', at => $AT);");
+	# overdue checks (run by integrations and administrators), alerts seen by their employees
+	$sql .= $unit->("SELECT salesboard.check_overdue($AT);", "SELECT salesboard.check_overdue();");
+	$sql .= $unit->("SELECT salesboard.mark_alerts_seen(ARRAY(SELECT a.id FROM salesboard.alerts($O) a ORDER BY a.id LIMIT 3));");
 	# inbound dispatch (receiving is for integrations: app and admin)
 	$sql .= $unit->("SELECT salesboard.receive_inbound((SELECT s.id FROM salesboard.lead_source s WHERE s.owner_id = $O AND s.channel = 'email' ORDER BY s.id LIMIT 1), 'Buyer $tag <buyer-$tag\@example.test>', 'Hostile $tag', 'body', received_at => now(), external_ref => '<h-$tag>', thread_ref => '<t-$tag>', folder => 'INBOX', payload => '{}');");
 	$sql .= $unit->("SELECT salesboard.dismiss_inbound(ARRAY(SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.owner_id = $O ORDER BY i.id LIMIT 2), request_id => '$u[4]');");
@@ -650,7 +655,11 @@ sub round_sql
 	$sql .= $chk->('end_of_day', "salesboard.end_of_day('2031-06-02', 'Asia/Kathmandu')");
 	$sql .= $chk->('local_date', "salesboard.local_date($AT, 'Pacific/Kiritimati')");
 	$sql .= $chk->('funnel', "(SELECT count(*) FROM salesboard.funnel(1, $AT - interval '30 days', $AT + interval '1 day', owner_id => $O, tag => 'VIP', service_type_id => 1))");
-	$sql .= $chk->('funnel_cohort', "(SELECT sum(entered) FROM salesboard.funnel(period_from => $AT - interval '1 day', period_to => $AT + interval '1 day', mode => 'cohort', as_of => $AT + interval '2 days', department_id => 1)) >= 0");
+	$sql .= $chk->('funnel_cohort', "(SELECT sum(entered) FROM salesboard.funnel(period_from => '2000-01-01', period_to => '2000-02-01', mode => 'cohort', as_of => $AT + interval '2 days', department_id => 1)) >= 0");
+	$sql .= $chk->('funnel_text', "salesboard.funnel_text(1, $AT - interval '30 days', $AT + interval '1 day', owner_id => $O, tag => 'VIP', service_type_id => 1, width => 60) LIKE 'Funnel of pipeline %'");
+	$sql .= $chk->('convert_amount', "salesboard.convert_amount(100.555, 'EUR', $AT, to_currency => 'EUR') = 100.56");
+	$sql .= $chk->('views', "EXISTS (SELECT 1 FROM salesboard.deal_cards) AND EXISTS (SELECT 1 FROM salesboard.stage_durations)");
+	$sql .= $chk->('alerts', "(SELECT count(*) FROM salesboard.alerts($O, unseen_only => false))");
 	$sql .= $chk->('inbound_queue', "(SELECT count(*) FROM salesboard.inbound_queue($O, at => $AT)) >= 0");
 	$sql .= $chk->('sender_key', "salesboard.sender_key('web_form', ' +7 (495) 123-45-67 ') = '+74951234567'");
 	$sql .= $chk->('verify', '(SELECT count(*) FROM salesboard.verify())');
@@ -729,6 +738,7 @@ sub round_sql
 		$sql .= $unit->("INSERT INTO salesboard.lead_source (channel, address, owner_id) VALUES ('phone', '+7 495 000-$session_n$r', $O);");
 		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id, status, handled_at) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_raw, 'linked', now() FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
 		$sql .= $unit->("UPDATE salesboard.lead_source SET owner_id = $O WHERE address = '+7 495 000-$session_n$r';");
+		$sql .= $unit->("SELECT salesboard.schedule_overdue_checks('*/30 * * * *');", "SELECT salesboard.unschedule_overdue_checks();");
 		$sql .= $unit->("INSERT INTO salesboard.alert (employee_id, kind, deal_id, event_at) VALUES ($O, 'deal_rotting', :d_main, $AT);");
 		$sql .= $unit->("DELETE FROM salesboard.alert WHERE deal_id = :d_main;");
 	}
@@ -824,7 +834,8 @@ is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name LIKE 'Copie
 # every call that should succeed under the hostile paths did
 my @labels = qw(card_colour_id card_colour_row due_colour why_colour board_default board_today
   board_3days board_week board_month board_acting deal_list deal_list_all deal_list_page board_text board_json
-  board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date sender_key inbound_queue funnel funnel_cohort);
+  board_text_closed current_employee can_see can_see_deal is_time_zone end_of_day local_date sender_key inbound_queue funnel funnel_cohort alerts
+  funnel_text convert_amount views);
 for my $k (sort keys %session_out)
 {
 	my ($role, $pi) = split / /, $k;
