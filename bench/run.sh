@@ -188,6 +188,19 @@ row "funnel() of a 90-day period over $scale deals and $(q "$big" "SELECT count(
 sc=$(printf '%s' "$tsc" | median); ss=$(printf '%s' "$tss" | median); r14=$(ratio "$sc" "$ss")
 row "funnel(mode => 'snapshot') 60 days back vs the hand-written DISTINCT ON query" "$sc ms" "$ss ms" "${r14}x" "<= 1.0x" "$(met "$r14" 1.0)"
 
+# ---------------------------------------------------------------- overdue checks
+if [ "$big" != bench_small ]; then
+    say "overdue checks: 2000 new events on $small and on $scale deals"
+    for db in bench_small "$big"; do q "$db" "SELECT bench.overdue_prepare(2000)" >/dev/null; done
+    to=""; ts=""
+    for r in $(seq 1 "$rounds"); do
+        ts+="$(q bench_small "SELECT bench.overdue_round()")"$'\n'
+        to+="$(q "$big" "SELECT bench.overdue_round()")"$'\n'
+    done
+    ob=$(printf '%s' "$to" | median); osm=$(printf '%s' "$ts" | median); r15=$(ratio "$ob" "$osm")
+    row "check_overdue() raising 2000 alerts at $scale deals ($(q "$big" "SELECT count(*) FROM salesboard.activity") activities) vs at $small deals" "$ob ms" "$osm ms" "${r15}x" "<= 1.2x" "$(met "$r15" 1.2)"
+fi
+
 # ---------------------------------------------------------------- moves
 n_moves=2000
 say "moves: $rounds rounds of $n_moves moves (C rules, PL/pgSQL rules, bare DML)"
@@ -243,8 +256,19 @@ for c in 1 8 16; do
     fails[$c]=$(printf '%s\n' "$out" | awk -F'[:(]' '/number of failed transactions/ { gsub(/ /, "", $2); print $2; exit }')
     [ -n "${fails[$c]}" ] || fails[$c]=$(printf '%s\n' "$out" | grep -c 'ERROR')
 done
+# 16 movers again while an overdue check runs every second
+( while :; do psql -X -q -d "$big" -c "SELECT salesboard.check_overdue()" >/dev/null 2>>"$work/checks.err"; sleep 1; done ) &
+checker=$!
+out=$(pgbench -n -M prepared -T 10 -c 16 -j 2 -D maxdeal="$maxdeal" -f "$src/bench/move_random.pgbench" "$big" 2>&1)
+kill "$checker" 2>/dev/null; wait "$checker" 2>/dev/null
+tps_checks=$(printf '%s\n' "$out" | awk '/^tps = / { print $3; exit }')
+fail_checks=$(printf '%s\n' "$out" | awk -F'[:(]' '/number of failed transactions/ { gsub(/ /, "", $2); print $2; exit }')
+[ -n "$fail_checks" ] || fail_checks=$(printf '%s\n' "$out" | grep -c 'ERROR')
+check_errors=$(grep -c ERROR "$work/checks.err" 2>/dev/null || true)
 vf=$(q "$big" "SELECT count(*) FROM salesboard.verify()")
 r8=$(ratio "${tps[8]}" "${tps[1]}"); r9=$(ratio "${tps[16]}" "${tps[1]}")
+r16=$(ratio "$tps_checks" "${tps[16]}")
+row "16 pgbench clients moving deals while check_overdue() runs every second vs 16 clients without (failed: $fail_checks; check errors: ${check_errors:-0})" "$tps_checks tps" "${tps[16]} tps" "${r16}x" ">= 0.9x, no errors" "$(awk -v r="$r16" -v f="$fail_checks" -v c="${check_errors:-0}" 'BEGIN { print (r >= 0.9 && f == 0 && c == 0) ? "met" : "missed" }')"
 row "8 pgbench clients moving random deals vs 1 client (failed: ${fails[8]}; verify() after: $vf rows)" "${tps[8]} tps" "${tps[1]} tps" "${r8}x" ">= 1x, no errors" "$(awk -v r="$r8" -v f="${fails[8]}" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
 row "16 pgbench clients vs 1 client (failed: ${fails[16]})" "${tps[16]} tps" "${tps[1]} tps" "${r9}x" ">= 1x, no errors" "$(awk -v r="$r9" -v f="${fails[16]}" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
 
