@@ -428,13 +428,29 @@ currency_arg(FunctionCallInfo fcinfo)
  * funnel(pipeline_id, period_from, period_to, mode, as_of, owner_id,
  *        department_id, service_type_id, tag, currency)
  * ------------------------------------------------------------------ */
+/*
+ * Cents to an amount, exactly: through int64 (a double holds whole cents
+ * exactly up to 2^53; float8_numeric would keep only 15 digits).
+ */
 static Datum
 cents_numeric(double cents)
 {
-	Datum		n = DirectFunctionCall1(float8_numeric, Float8GetDatum(rint(cents)));
+	Datum		n = DirectFunctionCall1(int8_numeric, Int64GetDatum((int64) rint(cents)));
 
 	n = DirectFunctionCall2(numeric_div, n, DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
 	return DirectFunctionCall2(numeric_round, n, Int32GetDatum(2));
+}
+
+/* the weighted amount: the reported amount x probability / 100, rounded to cents */
+static Datum
+weighted(double cents, double probability)
+{
+	Datum		amount = cents_numeric(cents);
+	Datum		p = DirectFunctionCall1(float8_numeric, Float8GetDatum(probability));
+	Datum		w = DirectFunctionCall2(numeric_mul, amount, p);
+
+	w = DirectFunctionCall2(numeric_div, w, DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
+	return DirectFunctionCall2(numeric_round, w, Int32GetDatum(2));
 }
 
 static Datum
@@ -494,7 +510,7 @@ emit(FunctionCallInfo fcinfo, Funnel *f, int64 pipeline)
 		n[14] = r->stays == 0;
 		v[14] = n[14] ? (Datum) 0 : round2(r->days / r->stays);
 		v[15] = is_lost ? cents_numeric(0) :
-			cents_numeric(is_won ? r->current_c : r->current_c * r->st->probability / 100.0);
+			is_won ? cents_numeric(r->current_c) : weighted(r->current_c, r->st->probability);
 		n[16] = cur == NULL;
 		v[16] = cur ? CStringGetTextDatum(cur) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);

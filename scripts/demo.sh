@@ -296,6 +296,23 @@ SELECT i.id, i.channel, i.sender, e.name AS responsible, date_trunc('second', i.
 SELECT board_text(:seller, subordinates => false);
 \pset format aligned
 \pset tuples_only off
+
+\echo
+\echo == overdue checks: pg_cron runs check_overdue() every minute (schedules are in GMT; what is overdue is not)
+RESET ROLE;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT schedule_overdue_checks('* * * * *') AS job_id;
+SELECT jobname, schedule, command FROM cron.job;
+\echo -- the first check (run here at once): every overdue activity and every deal past its stage's rot_days, once
+SELECT check_overdue() AS alerts_raised;
+SELECT check_overdue() AS raised_again;
+SELECT kind, count(*) AS alerts FROM alert GROUP BY kind ORDER BY kind;
+\echo -- as Dmitry: his unseen alerts, then marked seen
+SET ROLE demo_dmitry;
+SELECT kind, deal_id, date_trunc('minute', event_at) AS event_at FROM alerts() ORDER BY event_at DESC LIMIT 5;
+SELECT mark_alerts_seen(ARRAY(SELECT id FROM alerts())) AS marked_seen;
+RESET ROLE;
+SELECT unschedule_overdue_checks() AS unscheduled;
 SELECT count(*) AS broken_invariants FROM verify();
 SQL
 echo
