@@ -114,9 +114,9 @@ $node->safe_psql('postgres', qq{
 is_deeply(heard(), [], 'nothing after a rollback');
 $node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source, 'y\@nowhere.test', 's', 'b', external_ref => '<live-1>')});
 is_deeply(heard(), [], 'nothing for a repeat of a stored message');
-my $client_deal = $node->safe_psql('postgres', q{
+my $client_deal = $node->safe_psql('postgres', qq{
 	SELECT d.id || '|' || d.owner_id || '|' || c.email FROM salesboard.deal d JOIN salesboard.client c ON c.id = d.client_id
-	 WHERE d.status = 'open' AND c.email IS NOT NULL
+	 WHERE d.status = 'open' AND c.email IS NOT NULL AND d.owner_id = $src_owner
 	   AND (SELECT count(*) FROM salesboard.deal o WHERE o.client_id = c.id AND o.status = 'open') = 1
 	 ORDER BY d.id LIMIT 1});
 my ($cd, $cd_owner, $email) = split /\|/, $client_deal;
