@@ -303,7 +303,7 @@ RESET ROLE;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 SELECT schedule_overdue_checks('* * * * *') AS job_id;
 SELECT jobname, schedule, command FROM cron.job;
-\echo -- the first check (run here at once): every overdue activity and every deal past its stage's rot_days, once
+\echo -- the first check (run here at once): every overdue activity and every deal past the rot_days of its stage, once
 SELECT check_overdue() AS alerts_raised;
 SELECT check_overdue() AS raised_again;
 SELECT kind, count(*) AS alerts FROM alert GROUP BY kind ORDER BY kind;

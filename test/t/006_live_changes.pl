@@ -129,6 +129,16 @@ $node->safe_psql('postgres', qq{SET ROLE salesboard_admin; SELECT salesboard.dis
 is_deeply(heard(), [ qq({"event":"inbound","change":"dismissed","requests":[$req],"owners":[$src_owner]}) ],
 	'a dismissal: one notification for the Inbound columns to redraw');
 
+# overdue checks: one notification per check that raised alerts, none otherwise
+my $raised = $node->safe_psql('postgres', q{SELECT salesboard.check_overdue()});
+cmp_ok($raised, '>', 0, 'the sample company has overdue work');
+$n = heard();
+is(scalar(@$n), 1, 'check_overdue: one notification');
+like($n->[0] // '', qr/^\{"event":"alert",("alerts":\[[0-9,]+\]|"alert_count":$raised),"employees":\[[0-9,]+\]\}$/,
+	'naming the alerts (or their count) and the employees to tell');
+$node->safe_psql('postgres', q{SELECT salesboard.check_overdue()});
+is_deeply(heard(), [], 'a check that raises nothing says nothing');
+
 $listener->quit;
 $node->stop;
 done_testing();
