@@ -13,8 +13,11 @@
  *   entered  deals with reach >= k ("reached": skipped stages and deals
  *            created in a later stage count in the earlier ones; a deal
  *            counts once per stage), so no conversion exceeds 1.
- * Amounts travel as cents in doubles, converted (rates.c) at the moment of
- * their event, and are rounded to cents in the answer.
+ * Amounts are exact: each deal's cents are added (as 128-bit integers) to
+ * a bucket of the same conversion, the pair of currency_rate rows its
+ * event's moment selects; each bucket converts once at the end
+ * (sum x rate(X) / rate(R), numeric), and only the row's total is rounded
+ * to cents, half away from zero as numeric round() does.
  */
 #include "postgres.h"
 
@@ -44,6 +47,19 @@ typedef enum FunnelMode
 	F_PERIOD, F_COHORT, F_SNAPSHOT
 } FunnelMode;
 
+#ifndef HAVE_INT128
+#error "salesboard needs a compiler with 128-bit integers (for exact sums of cents)"
+#endif
+
+/* one conversion: the rate rows of the amount's and of the reporting currency */
+typedef struct Bucket
+{
+	int			xi;				/* sb_rate_index of the amount's currency; -2: none */
+	int			ri;				/* of the reporting currency; -2: none */
+} Bucket;
+
+#define BUCKET_SLOTS 4096		/* open addressing; more buckets make a larger table */
+
 /* one row of the answer: an open stage, Won or Lost */
 typedef struct FRow
 {
@@ -54,9 +70,9 @@ typedef struct FRow
 				won,
 				lost,
 				stays;
-	double		entered_c,
-				current_c,
-				days;
+	int128	   *entered_c;		/* cents per bucket */
+	int128	   *current_c;
+	double		days;
 } FRow;
 
 typedef struct Funnel
@@ -71,6 +87,11 @@ typedef struct Funnel
 	SbRates    *rates;
 	const char *report;			/* reporting currency, NULL: the one seen */
 	char		seen[4];		/* without one: the only currency met */
+	Bucket	   *buckets;
+	int			nbuckets,
+				maxbuckets;
+	int		   *slots;			/* bucket number + 1 by hash, 0: free */
+	int			nslots;
 } Funnel;
 
 /* what one deal contributes, built from its events in time order */
@@ -81,10 +102,10 @@ typedef struct DealAcc
 	bool		counted;		/* some event counted */
 	int			reach;
 	int			outcome;		/* 0, or the column of Won / Lost */
-	double		amount;			/* cents of the last counted event */
+	int64		amount;			/* cents of the last counted event */
 	TimestampTz amount_at;
 	int			cur_col;		/* the stage at as_of (column) */
-	double		cur_amount;
+	int64		cur_amount;
 	TimestampTz cur_at;
 	int			stay_col;		/* an open stay: its column, 0: none */
 	TimestampTz stay_start;
@@ -119,13 +140,60 @@ static SbQuery q_department_exists = {
 /* ------------------------------------------------------------------
  * Per deal
  * ------------------------------------------------------------------ */
-static double
-convert(Funnel *f, DealAcc *d, double cents, TimestampTz t)
+/* the bucket of a conversion, made when first met */
+static int
+bucket(Funnel *f, int xi, int ri)
+{
+	uint32		h = ((uint32) (xi + 2) * 2654435761u) ^ ((uint32) (ri + 2) * 40503u);
+	int			k = (int) (h % (uint32) f->nslots),
+				i;
+
+	for (;;)
+	{
+		int			b = f->slots[k] - 1;
+
+		if (b < 0)
+			break;
+		if (f->buckets[b].xi == xi && f->buckets[b].ri == ri)
+			return b;
+		k = (k + 1) % f->nslots;
+	}
+	if (f->nbuckets * 2 >= f->nslots)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the funnel meets more than %d different currency rates", f->nslots / 2),
+				 errhint("Report a shorter period, or in the currency most deals are in.")));
+	if (f->nbuckets == f->maxbuckets)
+	{
+		int			old = f->maxbuckets;
+
+		f->maxbuckets = Max(16, old * 2);
+		f->buckets = f->buckets ? repalloc(f->buckets, sizeof(Bucket) * f->maxbuckets) :
+			palloc(sizeof(Bucket) * f->maxbuckets);
+		for (i = 0; i < f->nrows; i++)
+		{
+			FRow	   *r = &f->rows[i];
+
+			r->entered_c = r->entered_c ? repalloc(r->entered_c, sizeof(int128) * f->maxbuckets) :
+				palloc(sizeof(int128) * f->maxbuckets);
+			r->current_c = r->current_c ? repalloc(r->current_c, sizeof(int128) * f->maxbuckets) :
+				palloc(sizeof(int128) * f->maxbuckets);
+			memset(r->entered_c + old, 0, sizeof(int128) * (f->maxbuckets - old));
+			memset(r->current_c + old, 0, sizeof(int128) * (f->maxbuckets - old));
+		}
+	}
+	f->buckets[f->nbuckets].xi = xi;
+	f->buckets[f->nbuckets].ri = ri;
+	f->slots[k] = ++f->nbuckets;
+	return f->nbuckets - 1;
+}
+
+/* Which conversion an amount of this deal at moment t takes. */
+static int
+conversion(Funnel *f, DealAcc *d, TimestampTz t)
 {
 	const char *cur = d->currency[0] ? d->currency : NULL;
 
-	if (cents == 0)
-		return 0;
 	if (f->report == NULL)
 	{
 		/* no reporting currency: every amount must be in one currency */
@@ -137,9 +205,11 @@ convert(Funnel *f, DealAcc *d, double cents, TimestampTz t)
 					 errmsg("the funnel's amounts are in several currencies (%s, %s) and there is no reporting currency",
 							f->seen, cur),
 					 errhint("Pass currency => 'XXX', or set salesboard.company.default_currency, and give rates in salesboard.currency_rate.")));
-		return cents;
+		return bucket(f, -2, -2);
 	}
-	return sb_rates_convert(f->rates, cents, cur, f->report, t);
+	if (cur == NULL || strcmp(cur, f->report) == 0)
+		return bucket(f, -2, -2);
+	return bucket(f, sb_rate_index(f->rates, cur, t), sb_rate_index(f->rates, f->report, t));
 }
 
 static void
@@ -167,7 +237,7 @@ end_stay(Funnel *f, DealAcc *d, TimestampTz t)
 
 static void
 deal_event(Funnel *f, DealAcc *d, bool first, bool create, const SbStage *st,
-		   TimestampTz t, double cents)
+		   TimestampTz t, int64 cents)
 {
 	bool		counted;
 
@@ -211,8 +281,9 @@ deal_event(Funnel *f, DealAcc *d, bool first, bool create, const SbStage *st,
 static void
 deal_end(Funnel *f, DealAcc *d)
 {
-	double		amount;
-	int			k;
+	int64		amount;
+	int			k,
+				b;
 
 	if (d->deal_id == 0 || d->skip)
 		return;
@@ -222,17 +293,24 @@ deal_end(Funnel *f, DealAcc *d)
 		FRow	   *r = &f->rows[d->cur_col - 1];
 
 		r->current++;
-		r->current_c += convert(f, d, d->cur_amount, d->cur_at);
+		if (d->cur_amount != 0)
+		{
+			int			b = conversion(f, d, d->cur_at);
+
+			f->rows[d->cur_col - 1].current_c[b] += d->cur_amount;
+		}
 	}
 	if (!d->counted)
 		return;
-	amount = convert(f, d, d->amount, d->amount_at);
+	amount = d->amount;
+	b = amount != 0 ? conversion(f, d, d->amount_at) : -1;
 	for (k = 1; k <= d->reach && k <= f->nopen; k++)
 	{
 		FRow	   *r = &f->rows[k - 1];
 
 		r->entered++;
-		r->entered_c += amount;
+		if (b >= 0)
+			r->entered_c[b] += amount;
 		if (k < d->reach || (k == f->nopen && d->outcome == f->nopen + 1))
 			r->advanced++;
 		if (d->outcome == f->nopen + 1)
@@ -245,7 +323,8 @@ deal_end(Funnel *f, DealAcc *d)
 		FRow	   *r = &f->rows[d->outcome - 1];
 
 		r->entered++;
-		r->entered_c += amount;
+		if (b >= 0)
+			r->entered_c[b] += amount;
 		if (d->outcome == f->nopen + 1)
 			r->won++;
 		else
@@ -428,24 +507,59 @@ currency_arg(FunctionCallInfo fcinfo)
  * funnel(pipeline_id, period_from, period_to, mode, as_of, owner_id,
  *        department_id, service_type_id, tag, currency)
  * ------------------------------------------------------------------ */
+static Datum
+int128_numeric(int128 v)
+{
+	char		buf[48];
+	char	   *p = buf + sizeof(buf) - 1;
+	bool		neg = v < 0;
+	uint128		u = neg ? -(uint128) v : (uint128) v;
+
+	if (v >= PG_INT64_MIN && v <= PG_INT64_MAX)
+		return DirectFunctionCall1(int8_numeric, Int64GetDatum((int64) v));
+	*p = '\0';
+	do
+	{
+		*--p = '0' + (int) (u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (neg)
+		*--p = '-';
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
 /*
- * Cents to an amount, exactly: through int64 (a double holds whole cents
- * exactly up to 2^53; float8_numeric would keep only 15 digits).
+ * A row's amount from its cents per bucket: each bucket converted exactly
+ * (sum x rate(X) / rate(R)), the total rounded to cents.
  */
 static Datum
-cents_numeric(double cents)
+total(Funnel *f, const int128 *cents)
 {
-	Datum		n = DirectFunctionCall1(int8_numeric, Int64GetDatum((int64) rint(cents)));
+	Datum		sum = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	int			b;
 
-	n = DirectFunctionCall2(numeric_div, n, DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
-	return DirectFunctionCall2(numeric_round, n, Int32GetDatum(2));
+	for (b = 0; cents != NULL && b < f->nbuckets; b++)
+	{
+		Datum		x;
+
+		if (cents[b] == 0)
+			continue;
+		x = int128_numeric(cents[b]);
+		if (f->buckets[b].xi != -2)
+		{
+			x = DirectFunctionCall2(numeric_mul, x, sb_rate_value(f->rates, f->buckets[b].xi));
+			x = DirectFunctionCall2(numeric_div, x, sb_rate_value(f->rates, f->buckets[b].ri));
+		}
+		sum = DirectFunctionCall2(numeric_add, sum, x);
+	}
+	sum = DirectFunctionCall2(numeric_div, sum, DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
+	return DirectFunctionCall2(numeric_round, sum, Int32GetDatum(2));
 }
 
 /* the weighted amount: the reported amount x probability / 100, rounded to cents */
 static Datum
-weighted(double cents, double probability)
+weighted(Datum amount, double probability)
 {
-	Datum		amount = cents_numeric(cents);
 	Datum		p = DirectFunctionCall1(float8_numeric, Float8GetDatum(probability));
 	Datum		w = DirectFunctionCall2(numeric_mul, amount, p);
 
@@ -494,9 +608,9 @@ emit(FunctionCallInfo fcinfo, Funnel *f, int64 pipeline)
 		v[3] = CStringGetTextDatum(r->st->kind == SB_OPEN ? "open" : sb_status_name(r->st->kind));
 		v[4] = Int32GetDatum(r->st->column);
 		v[5] = Int64GetDatum(r->entered);
-		v[6] = cents_numeric(r->entered_c);
+		v[6] = total(f, r->entered_c);
 		v[7] = Int64GetDatum(r->current);
-		v[8] = cents_numeric(r->current_c);
+		v[8] = total(f, r->current_c);
 		v[9] = Int64GetDatum(r->advanced);
 		/* from the previous stage: Won from the last open one; Lost none */
 		if (is_won)
@@ -509,8 +623,7 @@ emit(FunctionCallInfo fcinfo, Funnel *f, int64 pipeline)
 		v[13] = Int64GetDatum(r->lost);
 		n[14] = r->stays == 0;
 		v[14] = n[14] ? (Datum) 0 : round2(r->days / r->stays);
-		v[15] = is_lost ? cents_numeric(0) :
-			is_won ? cents_numeric(r->current_c) : weighted(r->current_c, r->st->probability);
+		v[15] = is_lost ? total(f, NULL) : is_won ? v[8] : weighted(v[8], r->st->probability);
 		n[16] = cur == NULL;
 		v[16] = cur ? CStringGetTextDatum(cur) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
@@ -557,6 +670,8 @@ sb_funnel(PG_FUNCTION_ARGS)
 	f.rates = sb_rates_load();
 	f.nrows = nst;
 	f.rows = palloc0(sizeof(FRow) * nst);
+	f.nslots = BUCKET_SLOTS;
+	f.slots = palloc0(sizeof(int) * f.nslots);
 	for (i = 0; i < nst; i++)
 	{
 		f.rows[stages[i]->column - 1].st = stages[i];
@@ -605,7 +720,7 @@ sb_funnel(PG_FUNCTION_ARGS)
 				first = true;
 			}
 			deal_event(&f, &d, first, create, st && st->pipeline_id == pipeline ? st : NULL,
-					   at, (double) cents);
+					   at, cents);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}

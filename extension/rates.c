@@ -4,16 +4,16 @@
  *
  * The whole of currency_rate is read into one sorted array per call (a
  * few rows per currency and month); a rate is found by binary search on
- * valid_from. Amounts travel as cents in a double: exact up to 2^53 cents,
- * rounded to cents where they are reported.
+ * valid_from. Rates stay numeric and conversions are exact:
+ * amount x rate(X, t) / rate(R, t), rounded to cents (half away from zero,
+ * as numeric round()) only where an amount is reported.
  */
 #include "postgres.h"
-
-#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -31,7 +31,7 @@ typedef struct Rate
 {
 	char		currency[4];
 	TimestampTz valid_from;
-	double		rate;
+	Datum		rate;			/* numeric */
 } Rate;
 
 struct SbRates
@@ -57,7 +57,7 @@ sb_rates_load(void)
 	if (!OidIsValid(sb_catalog_require("currency_rate")))
 		return r;
 	SPI_connect();
-	sb_exec_once("SELECT c.currency::text, c.valid_from, c.rate::float8 FROM salesboard.currency_rate c "
+	sb_exec_once("SELECT c.currency::text, c.valid_from, c.rate FROM salesboard.currency_rate c "
 				 "ORDER BY c.currency, c.valid_from", true);
 	r->rates = MemoryContextAlloc(outer, sizeof(Rate) * Max(SPI_processed, 1));
 	for (k = 0; k < SPI_processed; k++)
@@ -68,24 +68,37 @@ sb_rates_load(void)
 		strlcpy(r->rates[k].currency, cur, sizeof(r->rates[k].currency));
 		r->rates[k].valid_from = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[k],
 																   SPI_tuptable->tupdesc, 2, &isnull));
-		r->rates[k].rate = sb_spi_float8(k, 3);
+		{
+			MemoryContext spi = MemoryContextSwitchTo(outer);
+
+			r->rates[k].rate = datumCopy(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 3, &isnull),
+										 false, -1);
+			MemoryContextSwitchTo(spi);
+		}
 	}
 	r->n = (int) SPI_processed;
 	SPI_finish();
 	return r;
 }
 
-/* rate(C, t): one unit of C in the default currency */
-static double
-rate_at(SbRates *r, const char *cur, TimestampTz t)
+/*
+ * The row of rate(C, t): the last row of C with valid_from <= t; -1 for the
+ * company's default currency itself (rate 1). SB203 when there is none.
+ */
+int
+sb_rate_index(SbRates *r, const char *cur, TimestampTz t)
 {
 	int			lo = 0,
 				hi = r->n - 1,
 				found = -1;
 
-	if (r->base != NULL && strcmp(cur, r->base) == 0)
-		return 1.0;
-	/* the last row of cur with valid_from <= t */
+	if (r->base == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_SEVERAL_CURRENCIES),
+				 errmsg("amounts in %s cannot be converted: the company has no default currency", cur),
+				 errhint("Set salesboard.company.default_currency; currency_rate gives each currency's value in it.")));
+	if (strcmp(cur, r->base) == 0)
+		return -1;
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -106,21 +119,27 @@ rate_at(SbRates *r, const char *cur, TimestampTz t)
 				 errmsg("no rate of currency %s on %s", cur, timestamptz_to_str(t)),
 				 errdetail("Amounts in %s convert into the reporting currency through salesboard.currency_rate.", cur),
 				 errhint("INSERT INTO salesboard.currency_rate (currency, valid_from, rate) VALUES ('%s', <a moment up to %s>, <one %s in %s>).",
-						 cur, timestamptz_to_str(t), cur, r->base ? r->base : "the default currency")));
-	return r->rates[found].rate;
+						 cur, timestamptz_to_str(t), cur, r->base)));
+	return found;
 }
 
-double
-sb_rates_convert(SbRates *r, double cents, const char *from, const char *to, TimestampTz t)
+/* The numeric rate of a row of sb_rate_index() (-1: 1). */
+Datum
+sb_rate_value(SbRates *r, int idx)
 {
+	return idx < 0 ? DirectFunctionCall1(int4_numeric, Int32GetDatum(1)) : r->rates[idx].rate;
+}
+
+/* amount (numeric) in `from` as `to` at t, exactly (not rounded) */
+Datum
+sb_rates_convert(SbRates *r, Datum amount, const char *from, const char *to, TimestampTz t)
+{
+	Datum		x;
+
 	if (from == NULL || to == NULL || strcmp(from, to) == 0)
-		return cents;
-	if (r->base == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_SEVERAL_CURRENCIES),
-				 errmsg("amounts in %s cannot be reported in %s: the company has no default currency", from, to),
-				 errhint("Set salesboard.company.default_currency; currency_rate gives each currency's value in it.")));
-	return cents * rate_at(r, from, t) / rate_at(r, to, t);
+		return amount;
+	x = DirectFunctionCall2(numeric_mul, amount, sb_rate_value(r, sb_rate_index(r, from, t)));
+	return DirectFunctionCall2(numeric_div, x, sb_rate_value(r, sb_rate_index(r, to, t)));
 }
 
 /* ------------------------------------------------------------------
@@ -187,8 +206,6 @@ sb_convert_amount(PG_FUNCTION_ARGS)
 			   *to;
 	TimestampTz at;
 	ConvertCache *c;
-	Datum		hundred = DirectFunctionCall1(int4_numeric, Int32GetDatum(100));
-	double		cents;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -217,12 +234,5 @@ sb_convert_amount(PG_FUNCTION_ARGS)
 					 errhint("Pass to_currency => 'XXX', or set salesboard.company.default_currency, and give rates in salesboard.currency_rate.")));
 		to = from;
 	}
-	if (from == NULL || strcmp(from, to) == 0)
-		PG_RETURN_DATUM(round_cents(NumericGetDatum(amount)));
-	cents = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											   DirectFunctionCall2(numeric_mul, NumericGetDatum(amount), hundred)));
-	cents = rint(sb_rates_convert(c->rates, cents, from, to, at));
-	PG_RETURN_DATUM(round_cents(DirectFunctionCall2(numeric_div,
-													DirectFunctionCall1(float8_numeric, Float8GetDatum(cents)),
-													hundred)));
+	PG_RETURN_DATUM(round_cents(sb_rates_convert(c->rates, NumericGetDatum(amount), from, to, at)));
 }

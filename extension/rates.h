@@ -17,13 +17,17 @@ typedef struct SbRates SbRates;
 extern SbRates *sb_rates_load(void);
 
 /*
- * Convert cents of currency `from` (NULL: the company's one unnamed
- * currency, the same as `to`) into cents of `to` at moment t. Equal
- * currencies convert exactly. A missing rate is SB203 naming the currency
- * and the moment; without a company default currency, different
- * currencies cannot convert (SB205).
+ * The row of rate(C, t) (-1: C is the default currency, rate 1); SB203
+ * when C has no rate at t, SB205 without a company default currency.
  */
-extern double sb_rates_convert(SbRates *r, double cents, const char *from, const char *to,
-							   TimestampTz t);
+extern int	sb_rate_index(SbRates *r, const char *cur, TimestampTz t);
+extern Datum sb_rate_value(SbRates *r, int idx);	/* numeric */
+
+/*
+ * A numeric amount in `from` (NULL: the company's one unnamed currency,
+ * taken as `to`) converted into `to` at moment t, exactly (not rounded).
+ */
+extern Datum sb_rates_convert(SbRates *r, Datum amount, const char *from, const char *to,
+							  TimestampTz t);
 
 #endif							/* SB_RATES_H */
