@@ -92,6 +92,7 @@ typedef struct Funnel
 				maxbuckets;
 	int		   *slots;			/* bucket number + 1 by hash, 0: free */
 	int			nslots;
+	MemoryContext cxt;			/* the call's: outlives SPI_finish */
 } Funnel;
 
 /* what one deal contributes, built from its events in time order */
@@ -169,15 +170,15 @@ bucket(Funnel *f, int xi, int ri)
 
 		f->maxbuckets = Max(16, old * 2);
 		f->buckets = f->buckets ? repalloc(f->buckets, sizeof(Bucket) * f->maxbuckets) :
-			palloc(sizeof(Bucket) * f->maxbuckets);
+			MemoryContextAlloc(f->cxt, sizeof(Bucket) * f->maxbuckets);
 		for (i = 0; i < f->nrows; i++)
 		{
 			FRow	   *r = &f->rows[i];
 
 			r->entered_c = r->entered_c ? repalloc(r->entered_c, sizeof(int128) * f->maxbuckets) :
-				palloc(sizeof(int128) * f->maxbuckets);
+				MemoryContextAlloc(f->cxt, sizeof(int128) * f->maxbuckets);
 			r->current_c = r->current_c ? repalloc(r->current_c, sizeof(int128) * f->maxbuckets) :
-				palloc(sizeof(int128) * f->maxbuckets);
+				MemoryContextAlloc(f->cxt, sizeof(int128) * f->maxbuckets);
 			memset(r->entered_c + old, 0, sizeof(int128) * (f->maxbuckets - old));
 			memset(r->current_c + old, 0, sizeof(int128) * (f->maxbuckets - old));
 		}
@@ -672,6 +673,7 @@ sb_funnel(PG_FUNCTION_ARGS)
 	f.rows = palloc0(sizeof(FRow) * nst);
 	f.nslots = BUCKET_SLOTS;
 	f.slots = palloc0(sizeof(int) * f.nslots);
+	f.cxt = CurrentMemoryContext;
 	for (i = 0; i < nst; i++)
 	{
 		f.rows[stages[i]->column - 1].st = stages[i];
