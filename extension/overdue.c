@@ -20,6 +20,11 @@
  * to the activity's assignee (else the deal's owner) or the deal's owner,
  * and to their department head when company.alert_department_heads says
  * so; the unique index alert_once_per_event makes each alert once.
+ * Alerts are inserted in deal order: their foreign key takes a share lock
+ * on each deal, and the extension's own bulk locks go in id order too, so
+ * a check and a change rarely deadlock; if one does (a transaction moving
+ * deals in another order), the check rolls back whole, its watermark
+ * unmoved, and the next check does its work.
  */
 #include "postgres.h"
 
@@ -50,7 +55,7 @@ PG_FUNCTION_INFO_V1(sb_mark_alerts_seen);
 PG_FUNCTION_INFO_V1(sb_schedule_overdue_checks);
 PG_FUNCTION_INFO_V1(sb_unschedule_overdue_checks);
 
-#define JOB_NAME "salesboard_overdue_checks"
+#define JOB_PREFIX "salesboard_overdue_checks"
 #define JOB_COMMAND "SELECT salesboard.check_overdue()"
 #define MAX_PAYLOAD 7000
 
@@ -90,7 +95,7 @@ static SbQuery q_overdue = {
 	RECIPIENTS
 	"INSERT INTO salesboard.alert (employee_id, kind, deal_id, activity_id, stage_id, event_at) "
 	"SELECT r.employee_id, 'activity_overdue', r.deal_id, r.activity_id, r.stage_id, r.event_at FROM rcpt r "
-	"ON CONFLICT DO NOTHING RETURNING id, employee_id",
+	"ORDER BY r.deal_id ON CONFLICT DO NOTHING RETURNING id, employee_id",
 	2, {TIMESTAMPTZOID, TIMESTAMPTZOID}, NULL
 };
 
@@ -118,7 +123,7 @@ static SbQuery q_rotting = {
 	RECIPIENTS
 	"INSERT INTO salesboard.alert (employee_id, kind, deal_id, activity_id, stage_id, event_at) "
 	"SELECT r.employee_id, 'deal_rotting', r.deal_id, r.activity_id, r.stage_id, r.event_at FROM rcpt r "
-	"ON CONFLICT DO NOTHING RETURNING id, employee_id",
+	"ORDER BY r.deal_id ON CONFLICT DO NOTHING RETURNING id, employee_id",
 	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}, NULL
 };
 
@@ -385,6 +390,16 @@ sb_mark_alerts_seen(PG_FUNCTION_ARGS)
  * pg_cron when it is there, never required
  * ------------------------------------------------------------------ */
 
+/*
+ * The job's name: one per database (pg_cron names a job per user, and a
+ * second database's job must not replace the first's).
+ */
+static char *
+job_name(void)
+{
+	return psprintf("%s:%s", JOB_PREFIX, get_database_name(MyDatabaseId));
+}
+
 /* pg_cron is loaded and lives in this database, else SB301/SB302 naming what to do */
 static void
 require_pg_cron_here(const char *schedule)
@@ -405,7 +420,7 @@ require_pg_cron_here(const char *schedule)
 				 errmsg("pg_cron lives in database \"%s\", not in \"%s\": schedule the checks from there",
 						cron_db, here),
 				 errhint("In database \"%s\" run: SELECT cron.schedule_in_database('%s', '%s', '%s', '%s');",
-						 cron_db, JOB_NAME, schedule ? schedule : "* * * * *", JOB_COMMAND, here)));
+						 cron_db, job_name(), schedule ? schedule : "* * * * *", JOB_COMMAND, here)));
 	SPI_connect();
 	sb_exec_once("SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname = 'pg_cron'", true);
 	installed = SPI_processed > 0;
@@ -429,7 +444,7 @@ sb_schedule_overdue_checks(PG_FUNCTION_ARGS)
 	sb_require_arg(fcinfo, 0, "schedule");
 	schedule = sb_text_arg(fcinfo, 0);
 	require_pg_cron_here(schedule);
-	v[0] = CStringGetTextDatum(JOB_NAME);
+	v[0] = CStringGetTextDatum(job_name());
 	v[1] = CStringGetTextDatum(schedule);
 	v[2] = CStringGetTextDatum(JOB_COMMAND);
 	SPI_connect();
@@ -448,9 +463,10 @@ sb_unschedule_overdue_checks(PG_FUNCTION_ARGS)
 	bool		found;
 
 	require_pg_cron_here(NULL);
-	v[0] = CStringGetTextDatum(JOB_NAME);
+	v[0] = CStringGetTextDatum(job_name());
 	SPI_connect();
-	sb_exec_as_caller("SELECT 1 FROM cron.job j WHERE j.jobname = $1 AND j.username = CURRENT_USER",
+	sb_exec_as_caller("SELECT 1 FROM cron.job j WHERE j.jobname = $1 AND j.username = CURRENT_USER "
+					  "AND j.database = pg_catalog.current_database()",
 					  1, types, v, NULL, true);
 	found = SPI_processed > 0;
 	if (found)
