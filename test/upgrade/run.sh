@@ -98,6 +98,30 @@ while read -r version commit; do
     sed 's/^/# /' "$work/verify.txt" | head -20
     read_views upgraded "$work/after.txt"
     same "the boards, lists and colours are unchanged by the update" "$work/before.txt" "$work/after.txt"
+    # the data of $version carried into what $current adds: inbound, funnel, overdue
+    team6="SELECT 6 UNION SELECT e.id FROM salesboard.employee e WHERE e.department_id IN (
+             WITH RECURSIVE sub(id) AS (SELECT d.id FROM salesboard.department d WHERE d.head_id = 6
+                                         UNION SELECT d.id FROM salesboard.department d JOIN sub ON d.parent_id = sub.id)
+             SELECT sub.id FROM sub)"
+    check "the Inbound column of a head shows the $version requests still new of the team (inbound_queue)" test "$(sql -d upgraded -c "
+        WITH q AS (SELECT q.id FROM salesboard.inbound_queue(6, $at) q),
+             t AS (SELECT i.id FROM salesboard.inbound i WHERE i.status = 'new' AND i.received_at <= $at
+                      AND i.owner_id IN ($team6))
+        SELECT (SELECT count(*) FROM q) > 0 AND NOT EXISTS (SELECT * FROM q EXCEPT ALL SELECT * FROM t)
+               AND NOT EXISTS (SELECT * FROM t EXCEPT ALL SELECT * FROM q)")" = t
+    check "funnel() reads the $version history: a snapshot's current counts equal where the deals stand" test "$(sql -d upgraded -c "
+        INSERT INTO salesboard.company (default_currency) VALUES ('RUB');
+        INSERT INTO salesboard.currency_rate (currency, valid_from, rate)
+            SELECT c, '2000-01-01', 1 FROM (SELECT DISTINCT d.currency::text AS c FROM salesboard.deal d
+                                            WHERE d.currency IS NOT NULL AND d.currency <> 'RUB') x;
+        SELECT count(*) FROM (
+            SELECT f.stage_id, f.current FROM salesboard.funnel(1, mode => 'snapshot', as_of => $at) f
+            EXCEPT SELECT s.id, (SELECT count(*) FROM salesboard.deal d WHERE d.stage_id = s.id AND d.created_at <= $at)
+                     FROM salesboard.stage s WHERE s.pipeline_id = 1) x" | tail -1)" = 0
+    alerts_before=$(sql -d upgraded -c 'SELECT count(*) || $$ $$ || coalesce(max(id), 0) FROM salesboard.alert')
+    check "check_overdue() on the $version data raises alerts once, and keeps the $version alerts" test \
+        "$(sql -d upgraded -c "SELECT salesboard.check_overdue($at) > 0;" -c "SELECT salesboard.check_overdue($at) = 0;" \
+               -c "SELECT count(*) || ' ' || coalesce(max(id), 0) FROM salesboard.alert WHERE id <= ${alerts_before#* }" | tr '\n' ' ')" = "t t $alerts_before "
     check "a fresh CREATE EXTENSION installs $current" sql -d fresh -c 'CREATE EXTENSION salesboard'
     sql -d upgraded -f "$src/test/upgrade/catalog.sql" >"$work/catalog-upgraded.txt"
     sql -d fresh -f "$src/test/upgrade/catalog.sql" >"$work/catalog-fresh.txt"
