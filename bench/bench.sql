@@ -537,8 +537,8 @@ $$;
 
 /*
  * Overdue checks with the same number of new events on datasets of
- * different sizes: the watermarks are set at 2031-01-01 (nothing of the
- * sample is due or rots after it), n planned activities fall due in its
+ * different sizes: the watermarks are set at 2001-01-01 (nothing of the
+ * sample is due or rots around it), n planned activities fall due in its
  * first hour, and each round checks that hour again from the same
  * watermarks, its alerts removed first.
  */
@@ -547,7 +547,7 @@ RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO salesboard.activity (deal_id, subject, due_at)
-    SELECT d.id, 'Bench overdue ' || d.rn, '2031-01-01 00:00+00'::timestamptz + (d.rn % 3600) * interval '1 second'
+    SELECT d.id, 'Bench overdue ' || d.rn, '2001-01-01 00:00+00'::timestamptz + (d.rn % 3600) * interval '1 second'
       FROM (SELECT x.id, row_number() OVER () AS rn
               FROM (SELECT id FROM salesboard.deal WHERE status = 'open' ORDER BY hashint8(id) LIMIT n) x) d;
 END
@@ -560,15 +560,15 @@ DECLARE
     t0 timestamptz;
     n integer;
 BEGIN
-    DELETE FROM salesboard.alert WHERE event_at >= '2031-01-01 00:00+00';
-    INSERT INTO salesboard.overdue_check (id, activities_until) VALUES (true, '2031-01-01 00:00+00')
+    DELETE FROM salesboard.alert WHERE event_at >= '2001-01-01 00:00+00';
+    INSERT INTO salesboard.overdue_check (id, activities_until) VALUES (true, '2001-01-01 00:00+00')
         ON CONFLICT (id) DO UPDATE SET activities_until = EXCLUDED.activities_until;
     INSERT INTO salesboard.overdue_rot (stage_id, entered_until)
-    SELECT s.id, '2031-01-01 00:00+00'::timestamptz - s.rot_days * interval '1 day'
+    SELECT s.id, '2001-01-01 00:00+00'::timestamptz - s.rot_days * interval '1 day'
       FROM salesboard.stage s WHERE s.rot_days > 0
         ON CONFLICT (stage_id) DO UPDATE SET entered_until = EXCLUDED.entered_until;
     t0 := clock_timestamp();
-    n := salesboard.check_overdue('2031-01-01 02:00+00');
+    n := salesboard.check_overdue('2001-01-01 02:00+00');
     RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END
 $$;

@@ -84,5 +84,6 @@
 #define ERRCODE_SB_UNKNOWN_ALERT		SB_ERRCODE('3', '0', '0')	/* SB300 */
 #define ERRCODE_SB_NO_PG_CRON			SB_ERRCODE('3', '0', '1')	/* SB301 */
 #define ERRCODE_SB_CRON_ELSEWHERE		SB_ERRCODE('3', '0', '2')	/* SB302 */
+#define ERRCODE_SB_CHECK_AHEAD			SB_ERRCODE('3', '0', '3')	/* SB303 */
 
 #endif							/* SB_ERRCODES_H */

@@ -58,7 +58,7 @@ typedef struct Bucket
 	int			ri;				/* of the reporting currency; -2: none */
 } Bucket;
 
-#define BUCKET_SLOTS 4096		/* open addressing; more buckets make a larger table */
+#define BUCKET_SLOTS 1024		/* open addressing, doubled when half full */
 
 /* one row of the answer: an open stage, Won or Lost */
 typedef struct FRow
@@ -159,11 +159,28 @@ bucket(Funnel *f, int xi, int ri)
 			return b;
 		k = (k + 1) % f->nslots;
 	}
-	if (f->nbuckets * 2 >= f->nslots)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the funnel meets more than %d different currency rates", f->nslots / 2),
-				 errhint("Report a shorter period, or in the currency most deals are in.")));
+	if ((f->nbuckets + 1) * 2 >= f->nslots)
+	{
+		/* a larger table: every bucket hashed again */
+		int			j;
+
+		pfree(f->slots);
+		f->nslots *= 2;
+		f->slots = MemoryContextAllocZero(f->cxt, sizeof(int) * f->nslots);
+		for (j = 0; j < f->nbuckets; j++)
+		{
+			uint32		hj = ((uint32) (f->buckets[j].xi + 2) * 2654435761u) ^
+				((uint32) (f->buckets[j].ri + 2) * 40503u);
+			int			kj = (int) (hj % (uint32) f->nslots);
+
+			while (f->slots[kj] != 0)
+				kj = (kj + 1) % f->nslots;
+			f->slots[kj] = j + 1;
+		}
+		k = (int) (h % (uint32) f->nslots);
+		while (f->slots[k] != 0)
+			k = (k + 1) % f->nslots;
+	}
 	if (f->nbuckets == f->maxbuckets)
 	{
 		int			old = f->maxbuckets;
@@ -381,8 +398,8 @@ period_args(FunctionCallInfo fcinfo, Funnel *f)
 	if (f->to <= f->from)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_FUNNEL_PERIOD),
-				 errmsg("the period ends (%s) before it starts (%s)",
-						timestamptz_to_str(f->to), timestamptz_to_str(f->from)),
+				 errmsg("the period ends (%s) no later than it starts (%s)",
+						pstrdup(timestamptz_to_str(f->to)), pstrdup(timestamptz_to_str(f->from))),
 				 errhint("period_to is the first moment after the period: it must be later than period_from.")));
 }
 
@@ -672,8 +689,8 @@ sb_funnel(PG_FUNCTION_ARGS)
 	f.nrows = nst;
 	f.rows = palloc0(sizeof(FRow) * nst);
 	f.nslots = BUCKET_SLOTS;
-	f.slots = palloc0(sizeof(int) * f.nslots);
 	f.cxt = CurrentMemoryContext;
+	f.slots = MemoryContextAllocZero(f.cxt, sizeof(int) * f.nslots);
 	for (i = 0; i < nst; i++)
 	{
 		f.rows[stages[i]->column - 1].st = stages[i];

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "calls.h"
 #include "cardinfo.h"
 #include "errcodes.h"
 #include "textgrid.h"
@@ -181,7 +182,7 @@ draw_line(StringInfo out, const FunnelLine *l, int name_w, int bar_w, int count_
 Datum
 sb_funnel_text(PG_FUNCTION_ARGS)
 {
-	int			width = PG_ARGISNULL(10) ? 80 : PG_GETARG_INT32(10);
+	int			width;
 	FunnelRows	rows;
 	StringInfoData out;
 	int64		max_entered = 0;
@@ -190,6 +191,8 @@ sb_funnel_text(PG_FUNCTION_ARGS)
 				bar_w,
 				i;
 
+	sb_require_arg(fcinfo, 10, "width");
+	width = PG_GETARG_INT32(10);
 	if (width < WIDTH_MIN || width > WIDTH_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_SB_BAD_VALUE),

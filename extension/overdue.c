@@ -30,6 +30,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/trigger.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -38,6 +39,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "calls.h"
@@ -84,7 +86,8 @@ static SbQuery q_set_watermark = {
 	"  UNION ALL SELECT dep.head_id, e.deal_id, e.activity_id, e.stage_id, e.event_at FROM ev e " \
 	"  JOIN salesboard.employee p ON p.id = e.employee_id " \
 	"  JOIN salesboard.department dep ON dep.id = p.department_id " \
-	"  WHERE dep.head_id IS NOT NULL AND dep.head_id <> e.employee_id " \
+	"  JOIN salesboard.employee h ON h.id = dep.head_id AND h.active " \
+	"  WHERE dep.head_id <> e.employee_id " \
 	"  AND EXISTS (SELECT 1 FROM salesboard.company c WHERE c.alert_department_heads)) "
 
 static SbQuery q_overdue = {
@@ -117,7 +120,7 @@ static SbQuery q_set_rot = {
 
 static SbQuery q_rotting = {
 	"WITH ev AS (SELECT d.owner_id AS employee_id, d.id AS deal_id, NULL::bigint AS activity_id, "
-	"  d.stage_id, d.stage_entered_at + $4 * interval '1 day' AS event_at "
+	"  d.stage_id, d.stage_entered_at + $4 * interval '24 hours' AS event_at "
 	"  FROM salesboard.deal d WHERE d.stage_id = $1 AND d.status = 'open' "
 	"  AND d.stage_entered_at >= $2 AND d.stage_entered_at < $3), "
 	RECIPIENTS
@@ -229,12 +232,21 @@ Datum
 sb_check_overdue(PG_FUNCTION_ARGS)
 {
 	TimestampTz at = sb_moment_arg(fcinfo, 0, "at");
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	MemoryContext outer = CurrentMemoryContext;
 	Raised		raised = {0};
 	TimestampTz until;
 	Datum		v[2];
 	int64		pipeline;
 
+	/* a check ahead of time would move the watermarks past what is not due yet */
+	if (at > now)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_CHECK_AHEAD),
+				 errmsg("check_overdue() cannot check ahead of time: at = %s is later than now()",
+						pstrdup(timestamptz_to_str(at))),
+				 errdetail("Now is %s.", pstrdup(timestamptz_to_str(now))),
+				 errhint("Leave at out (now()), or pass a moment that has passed.")));
 	SPI_connect();
 	sb_exec(&q_watermark, NULL, NULL, false, 0);
 	until = locked_moment(&q_lock_watermark, NULL);
@@ -419,8 +431,10 @@ require_pg_cron_here(const char *schedule)
 				(errcode(ERRCODE_SB_CRON_ELSEWHERE),
 				 errmsg("pg_cron lives in database \"%s\", not in \"%s\": schedule the checks from there",
 						cron_db, here),
-				 errhint("In database \"%s\" run: SELECT cron.schedule_in_database('%s', '%s', '%s', '%s');",
-						 cron_db, job_name(), schedule ? schedule : "* * * * *", JOB_COMMAND, here)));
+				 errhint("In database \"%s\" run: SELECT cron.schedule_in_database(%s, %s, %s, %s);",
+						 cron_db, quote_literal_cstr(job_name()),
+						 quote_literal_cstr(schedule ? schedule : "* * * * *"),
+						 quote_literal_cstr(JOB_COMMAND), quote_literal_cstr(here))));
 	SPI_connect();
 	sb_exec_once("SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname = 'pg_cron'", true);
 	installed = SPI_processed > 0;
@@ -473,4 +487,40 @@ sb_unschedule_overdue_checks(PG_FUNCTION_ARGS)
 		sb_exec_as_caller("SELECT cron.unschedule($1)", 1, types, v, NULL, false);
 	SPI_finish();
 	PG_RETURN_BOOL(found);
+}
+
+/* ------------------------------------------------------------------
+ * AFTER INSERT OR UPDATE OF due_at, due_date, status ON activity FOR EACH ROW
+ * WHEN (NEW.status = 'planned' AND NEW.due_at < now()): a planned activity
+ * whose due moment lies behind the checks' watermark (an all-day one
+ * re-anchored to an owner's new zone, an import) moves the watermark back
+ * to it, so the next check still sees it; the alerts already raised are
+ * not raised again (alert_once_per_event).
+ * ------------------------------------------------------------------ */
+PG_FUNCTION_INFO_V1(sb_overdue_rewind_trigger);
+
+static SbQuery q_rewind = {
+	"UPDATE salesboard.overdue_check c SET activities_until = $1 WHERE c.id AND c.activities_until > $1",
+	1, {TIMESTAMPTZOID}, NULL
+};
+
+Datum
+sb_overdue_rewind_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_overdue_rewind_trigger",
+									  SB_TRIG_AFTER | SB_TRIG_ROW | SB_TRIG_NO_DELETE);
+	HeapTuple	t = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	bool		isnull;
+	Datum		v[1];
+
+	if (sb_restoring())
+		return PointerGetDatum(NULL);
+	sb_catalog();
+	v[0] = heap_getattr(t, sb_cat.act_att[ACT_DUE_AT], RelationGetDescr(td->tg_relation), &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+	SPI_connect();
+	sb_exec(&q_rewind, v, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }

@@ -8,7 +8,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(32);
+SELECT plan(37);
 SET TimeZone = 'America/Los_Angeles';   -- the session's zone changes nothing
 
 UPDATE stage SET rot_days = NULL WHERE id = 21;   -- no rotting in Renewal due: due moments first
@@ -90,6 +90,31 @@ SELECT throws_ok(format('SELECT mark_alerts_seen(ARRAY[%s])', :kiran_alert), 'SB
                  format('alert %s does not exist', :kiran_alert), 'another''s alert is SB300, as an unknown one');
 SELECT throws_ok('SELECT * FROM alerts(7)', 'SB024', NULL, 'another''s alerts are SB024');
 RESET ROLE;
+
+/* found by a reviewer: each kind now has a test */
+SET ROLE sbt_app;
+SELECT throws_ok($$SELECT check_overdue(now() + interval '3 years')$$, 'SB303', NULL,
+                 'a check ahead of time is SB303 (it would move the watermark past what is not due yet)');
+RESET ROLE;
+-- an all-day activity re-anchored behind the watermark (the owner moves zone) is still alerted
+UPDATE employee SET time_zone = 'America/Los_Angeles' WHERE id = 9;
+SET ROLE sbt_app;
+SELECT set_employee(9);
+SELECT create_deal(9, 21, 'Re-anchored', '2026-06-10 12:00 America/Los_Angeles', 'Call', first_all_day => true,
+                   at => '2026-06-01 00:00+00') AS moved \gset
+SELECT check_overdue('2026-06-10 20:00+00') AS x \gset
+RESET ROLE;
+SELECT is((SELECT count(*) FROM alert WHERE deal_id = :moved), 0::bigint, 'before its day ends in Los Angeles: no alert');
+UPDATE employee SET time_zone = 'Asia/Kathmandu' WHERE id = 9;   -- its day now ended at 18:15 UTC, behind the watermark
+SET ROLE sbt_app;
+SELECT check_overdue('2026-06-11 12:00+00') AS x \gset
+SELECT is(check_overdue('2026-06-11 12:00+00'), 0, 'a repeated check raises nothing');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM alert WHERE deal_id = :moved AND employee_id = 9), 1::bigint,
+          'the next check still raised it, once (the watermark moved back to it)');
+-- an inactive head hears nothing; rot_days stays within ten years
+UPDATE stage SET rot_days = 1 WHERE id = 21;
+SELECT throws_ok($$UPDATE stage SET rot_days = 3000000 WHERE id = 21$$, '23514', NULL, 'rot_days above 3660 is refused');
 
 /* scheduling: this database is not pg_cron's */
 SELECT throws_ok($$SELECT schedule_overdue_checks('*/5 * * * *')$$,

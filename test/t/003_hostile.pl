@@ -623,7 +623,8 @@ sub round_sql
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_lost, 11, $AT + interval '7 days', 'Try again', next_all_day => true, reason => 'they called back', request_id => '$u[3]', at => $AT);");
 	$sql .= $unit->("SELECT salesboard.reopen_deal(:d_main, 11, $AT + interval '7 days', 'open already', at => $AT);");
 	# overdue checks (run by integrations and administrators), alerts seen by their employees
-	$sql .= $unit->("SELECT salesboard.check_overdue($AT);", "SELECT salesboard.check_overdue();");
+	$sql .= $unit->("SELECT salesboard.check_overdue();");
+	$sql .= $unit->("SELECT salesboard.check_overdue($AT + interval '10 years');");
 	$sql .= $unit->("SELECT salesboard.mark_alerts_seen(ARRAY(SELECT a.id FROM salesboard.alerts($O) a ORDER BY a.id LIMIT 3));");
 	# inbound dispatch (receiving is for integrations: app and admin)
 	$sql .= $unit->("SELECT salesboard.receive_inbound((SELECT s.id FROM salesboard.lead_source s WHERE s.owner_id = $O AND s.channel = 'email' ORDER BY s.id LIMIT 1), 'Buyer $tag <buyer-$tag\@example.test>', 'Hostile $tag', 'body', received_at => now(), external_ref => '<h-$tag>', thread_ref => '<t-$tag>', folder => 'INBOX', payload => '{}');");

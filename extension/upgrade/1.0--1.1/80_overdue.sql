@@ -25,6 +25,8 @@ SELECT pg_catalog.pg_extension_config_dump('salesboard.overdue_check', '');
 SELECT pg_catalog.pg_extension_config_dump('salesboard.overdue_rot', '');
 GRANT SELECT ON salesboard.overdue_check, salesboard.overdue_rot
     TO salesboard_admin, salesboard_reader, salesboard_backup;
+-- administrators may move the watermarks by hand (doc/reference.md says when)
+GRANT UPDATE, DELETE ON salesboard.overdue_check, salesboard.overdue_rot TO salesboard_admin;
 CREATE TRIGGER restore_mode BEFORE INSERT ON salesboard.overdue_check
     FOR EACH STATEMENT EXECUTE FUNCTION salesboard.restore_mode_trigger();
 CREATE TRIGGER restore_mode BEFORE INSERT ON salesboard.overdue_rot
@@ -93,3 +95,20 @@ GRANT EXECUTE ON FUNCTION salesboard.alerts(bigint, boolean) TO salesboard_user,
 GRANT EXECUTE ON FUNCTION salesboard.mark_alerts_seen(bigint[]) TO salesboard_user;
 GRANT EXECUTE ON FUNCTION salesboard.schedule_overdue_checks(text), salesboard.unschedule_overdue_checks()
     TO salesboard_admin;
+
+/* A planned activity due behind the watermark is still checked. */
+CREATE FUNCTION salesboard.overdue_rewind_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_overdue_rewind_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.overdue_rewind_trigger() FROM PUBLIC;
+CREATE TRIGGER activity_behind_checks
+    AFTER INSERT OR UPDATE OF due_at, due_date, status ON salesboard.activity
+    FOR EACH ROW WHEN (NEW.status = 'planned' AND NEW.due_at < now())
+    EXECUTE FUNCTION salesboard.overdue_rewind_trigger();
+COMMENT ON FUNCTION salesboard.overdue_rewind_trigger() IS
+    'Trigger: a planned activity due behind the overdue checks'' watermark moves it back, so the next check sees it';
+COMMENT ON TRIGGER activity_behind_checks ON salesboard.activity IS
+    'A planned activity due before now (re-anchored, imported) is still seen by the next overdue check';
+
+/* rot_days within ten years: the checks compute moments from it */
+ALTER TABLE salesboard.stage ADD CONSTRAINT stage_rot_days_range CHECK (rot_days IS NULL OR rot_days BETWEEN 0 AND 3660);
+COMMENT ON CONSTRAINT stage_rot_days_range ON salesboard.stage IS 'rot_days is at most 3660 days (ten years)';
