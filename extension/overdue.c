@@ -90,11 +90,19 @@ static SbQuery q_set_watermark = {
 	"  WHERE dep.head_id <> e.employee_id " \
 	"  AND EXISTS (SELECT 1 FROM salesboard.company c WHERE c.alert_department_heads)) "
 
+/*
+ * The deal of each activity by a lookup per row (scalar subqueries are
+ * never turned into joins): a generic plan's guess of how many activities
+ * fall due could otherwise hash-join the whole deal table, and the cost
+ * would follow its size instead of the number of new events.
+ */
 static SbQuery q_overdue = {
-	"WITH ev AS (SELECT coalesce(a.assignee_id, d.owner_id) AS employee_id, a.deal_id, "
-	"  a.id AS activity_id, NULL::bigint AS stage_id, a.due_at AS event_at "
-	"  FROM salesboard.activity a JOIN salesboard.deal d ON d.id = a.deal_id "
-	"  WHERE a.status = 'planned' AND a.due_at >= $1 AND a.due_at < $2 AND d.status = 'open'), "
+	"WITH ev AS (SELECT x.employee_id, x.deal_id, x.activity_id, x.stage_id, x.event_at FROM ("
+	"  SELECT coalesce(a.assignee_id, (SELECT d.owner_id FROM salesboard.deal d WHERE d.id = a.deal_id)) "
+	"  AS employee_id, a.deal_id, a.id AS activity_id, NULL::bigint AS stage_id, a.due_at AS event_at, "
+	"  (SELECT d.status FROM salesboard.deal d WHERE d.id = a.deal_id) AS deal_status "
+	"  FROM salesboard.activity a WHERE a.status = 'planned' AND a.due_at >= $1 AND a.due_at < $2 "
+	"  OFFSET 0) x WHERE x.deal_status = 'open'), "
 	RECIPIENTS
 	"INSERT INTO salesboard.alert (employee_id, kind, deal_id, activity_id, stage_id, event_at) "
 	"SELECT r.employee_id, 'activity_overdue', r.deal_id, r.activity_id, r.stage_id, r.event_at FROM rcpt r "

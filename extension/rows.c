@@ -14,6 +14,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -166,6 +167,12 @@ sb_lock_fetched_row(SbFetch *f, int64 id, const char *what)
 	ItemPointerData tid = f->slot->tts_tid;
 	int			flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
 
+	/*
+	 * A row lock is a write: in a read-only transaction (a hot standby's
+	 * too) say so as SELECT ... FOR UPDATE would (25006), before the lock
+	 * would ask for a transaction id.
+	 */
+	PreventCommandIfReadOnly(psprintf("a change of %s " INT64_FORMAT, what, id));
 	res = table_tuple_lock(f->rel, &tid, f->snap, f->slot, GetCurrentCommandId(false),
 						   LockTupleExclusive, LockWaitBlock, flags, &tmfd);
 	switch (res)
