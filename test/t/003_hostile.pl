@@ -740,6 +740,8 @@ sub round_sql
 		$sql .= $unit->("INSERT INTO salesboard.inbound (source_id, channel, sender, owner_id, deal_id, status, handled_at) SELECT id, 'phone', '+7 900 000-00-00', owner_id, :d_raw, 'linked', now() FROM salesboard.lead_source WHERE address = '+7 495 000-$session_n$r';");
 		$sql .= $unit->("UPDATE salesboard.lead_source SET owner_id = $O WHERE address = '+7 495 000-$session_n$r';");
 		$sql .= $unit->("SELECT salesboard.schedule_overdue_checks('*/30 * * * *');", "SELECT salesboard.unschedule_overdue_checks();");
+		# an import of work already due: the overdue checks' watermark moves back to it
+		$sql .= $unit->("INSERT INTO salesboard.activity (deal_id, subject, due_at) VALUES (:d_raw, 'Imported, already due', now() - interval '1 day');");
 		$sql .= $unit->("INSERT INTO salesboard.alert (employee_id, kind, deal_id, event_at) VALUES ($O, 'deal_rotting', :d_main, $AT);");
 		$sql .= $unit->("DELETE FROM salesboard.alert WHERE deal_id = :d_main;");
 	}
