@@ -103,6 +103,7 @@
 	X(HIST_DEAL_ID, "deal_id") \
 	X(HIST_EVENT, "event") \
 	X(HIST_TO_STAGE_ID, "to_stage_id") \
+	X(HIST_MOVED_BY, "moved_by") \
 	X(HIST_NEXT_ACTIVITY_ID, "next_activity_id")
 
 #define SB_LOST_REASON_COLUMNS(X) \

@@ -758,13 +758,17 @@ sb_receive_inbound(PG_FUNCTION_ARGS)
 		v[3] = thread ? CStringGetTextDatum(thread) : (Datum) 0;
 		sb_exec(&q_hold_copies, v, hn, false, 0);
 		for (k = 0; k < SPI_processed; k++)
-			if (sb_spi_int8(k, 2, &isnull) == source_id &&
-				strcmp(sb_spi_text(k, 3, CurrentMemoryContext), ref) == 0)
+		{
+			char	   *ext = sb_spi_text(k, 3, CurrentMemoryContext);
+
+			/* the held rows include the thread's, which may have no reference */
+			if (sb_spi_int8(k, 2, &isnull) == source_id && ext != NULL && strcmp(ext, ref) == 0)
 			{
 				id = sb_spi_int8(k, 1, &isnull);
 				SPI_finish();
 				PG_RETURN_INT64(id);
 			}
+		}
 	}
 	deal = auto_link_target(&s, key, ref, thread, &deal_owner);
 	status = deal != 0 ? "auto_linked" :
@@ -1081,7 +1085,12 @@ sb_dismiss_inbound(PG_FUNCTION_ARGS)
 	}
 	n = sb_sort_unique_int64(ids, n);
 	if (n == 0)
+	{
+		/* nothing to dismiss, but the request id is taken all the same */
+		if (sb_request_claim(request_id, "dismiss_inbound", 0, &answer) && answer.count != 0)
+			sb_request_reused(request_id);
 		PG_RETURN_INT32(0);
+	}
 	owners = palloc(sizeof(int64) * n);
 	check_visible(ids, n, owners);
 	if (sb_request_claim(request_id, "dismiss_inbound", ids[0], &answer))

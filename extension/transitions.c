@@ -490,7 +490,8 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 	Snapshot	snap;
 	bool		found;
 	int64		h_deal = 0,
-				h_stage = 0;
+				h_stage = 0,
+				h_by = 0;
 	char	   *h_event = NULL;
 
 	if (request_id == NULL)
@@ -513,6 +514,7 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 		last_change.planned_activity_id = sb_slot_int8(slot, sb_cat.hist_att[HIST_NEXT_ACTIVITY_ID], &isnull);
 		last_change.replayed = true;
 		h_stage = sb_slot_int8(slot, sb_cat.hist_att[HIST_TO_STAGE_ID], &isnull);
+		h_by = sb_slot_int8(slot, sb_cat.hist_att[HIST_MOVED_BY], &isnull);	/* 0: nobody */
 		h_event = TextDatumGetCString(slot_getattr(slot, sb_cat.hist_att[HIST_EVENT], &isnull));
 	}
 	index_endscan(scan);
@@ -526,8 +528,9 @@ request_seen(pg_uuid_t *request_id, int64 deal_id, const char *event, int64 to_s
 		sb_request_reserve(request_id, deal_id);
 		return false;
 	}
+	/* the same change by the same employee (another one's retry is SB012) */
 	if (h_deal == deal_id && strcmp(h_event, event) == 0 &&
-		(to_stage_id == 0 || h_stage == to_stage_id))
+		(to_stage_id == 0 || h_stage == to_stage_id) && h_by == sb_current_employee())
 		return true;
 	/* name the earlier change only to someone who may see its deal */
 	if (sb_deal_visible(h_deal))

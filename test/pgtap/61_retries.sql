@@ -7,7 +7,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(22);
+SELECT plan(24);
 
 SET ROLE sbt_app;
 SELECT set_employee(4);
@@ -73,6 +73,19 @@ SELECT throws_ok(format($$SELECT complete_activity(%s, 'Sent', request_id => 'c0
 RESET ROLE;
 SET ROLE sbt_mseller;
 SELECT throws_ok('SELECT * FROM api_request', '42501', NULL, 'employees do not read the request log');
+RESET ROLE;
+
+/* a move retried by another employee is no retry (found by the random-operations test) */
+SET ROLE sbt_app;
+SELECT set_employee(4);
+SELECT create_deal(4, 11, 'Moved once', now() + interval '1 day', 'Call') AS m \gset
+SELECT (move_deal(:m, 12, 'Qualified', now() + interval '2 days', 'Offer', request_id => 'c0000000-0000-4000-8000-000000000099')).deal_id AS x \gset
+SELECT set_employee(3);   -- Ivan's head: may move his deals, but this request is Ivan's
+SELECT throws_ok(format($$SELECT * FROM move_deal(%s, 12, 'Qualified', now() + interval '2 days', 'Offer', request_id => 'c0000000-0000-4000-8000-000000000099')$$, :m),
+                 'SB012', NULL, 'the same request id from another employee is SB012, not a replay');
+SELECT set_employee(4);
+SELECT is((SELECT replayed FROM move_deal(:m, 12, 'Qualified', now() + interval '2 days', 'Offer', request_id => 'c0000000-0000-4000-8000-000000000099')),
+          true, 'from the same employee it is a replay');
 RESET ROLE;
 
 SELECT * FROM finish();

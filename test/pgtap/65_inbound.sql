@@ -5,7 +5,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(95);
+SELECT plan(98);
 
 -- sources: Ivan's mailbox and phone line, Alla's (his head's) mailbox, a
 -- support mailbox that is no lead source, an inactive Telegram chat, Sam's form
@@ -285,6 +285,18 @@ SELECT throws_ok($$INSERT INTO lead_source (id, channel, address, owner_id) VALU
 SELECT lives_ok($$INSERT INTO lead_source (id, channel, address, owner_id, active) VALUES (20, 'vk', 'club2', 8, false)$$,
                 'an inactive one is history');
 SELECT throws_ok($$UPDATE lead_source SET active = true WHERE address = 'club2'$$, 'SB040', NULL, 'and stays inactive');
+
+-- a reply stored without a reference, then one with (the random-operations test crashed the server here)
+SET ROLE sbt_app;
+SELECT set_employee(4);
+SELECT receive_inbound(1, 'r1@x.test', 's', 'b', thread_ref => '<thr@x.test>') AS nr1 \gset
+SELECT lives_ok($$SELECT receive_inbound(1, 'r2@x.test', 's', 'b', external_ref => '<m@x.test>', thread_ref => '<thr@x.test>')$$,
+                'a message of a thread whose other messages have no reference is stored');
+-- an empty dismiss takes its request id all the same
+SELECT is(dismiss_inbound('{}', request_id => 'd0000000-0000-4000-8000-000000000077'), 0, 'an empty dismiss: 0');
+SELECT throws_ok(format($$SELECT dismiss_inbound(ARRAY[%s], request_id => 'd0000000-0000-4000-8000-000000000077')$$, :nr1),
+                 'SB012', NULL, 'and its request id is taken');
+RESET ROLE;
 
 /* ---- nothing waiting is left with nobody */
 SELECT receive_inbound(1, 'wait1@x.test', 'Waiting', 'x', external_ref => '<w1>') AS w1 \gset
