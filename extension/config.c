@@ -848,6 +848,7 @@ sb_stage_rules_trigger(PG_FUNCTION_ARGS)
 				pipe_att,
 				prob_att;
 	bool		isnull;
+	Datum		kind;
 
 	if (sb_restoring())
 		return sb_trigger_pass(td);
@@ -866,7 +867,9 @@ sb_stage_rules_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(row);
 	}
 	row = td->tg_trigtuple;
-	if (sb_status_from_datum(heap_getattr(row, kind_att, desc, &isnull), isnull) == SB_WON)
+	/* read the kind first: the order of a call's arguments is unspecified */
+	kind = heap_getattr(row, kind_att, desc, &isnull);
+	if (sb_status_from_datum(kind, isnull) == SB_WON)
 	{
 		Datum		p = heap_getattr(row, prob_att, desc, &isnull);
 

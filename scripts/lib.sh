@@ -18,7 +18,7 @@ SB_PG_MAJOR=15
 SB_PACKAGES=(make gcc g++ libphonenumber-dev postgresql-$SB_PG_MAJOR postgresql-client-$SB_PG_MAJOR
              postgresql-server-dev-$SB_PG_MAJOR postgresql-$SB_PG_MAJOR-cron
              postgresql-$SB_PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-             libipc-run-perl perl git)
+             libipc-run-perl perl git sqlsmith)
 SB_RUN_USER=${SB_RUN_USER:-postgres}
 
 sb_say() { printf '%s\n' "salesboard: $*" >&2; }

@@ -25,7 +25,7 @@ BEGIN;
 SET search_path = salesboard, public;
 SET TimeZone = 'UTC';
 
-SELECT plan(47);
+SELECT plan(48);
 
 -- ==================================================================
 -- raw INSERT of a deal and of its activity, in one transaction
@@ -271,6 +271,14 @@ SELECT is((SELECT format('%s / %s', next_due, next_activity_id) FROM deal WHERE 
 SELECT lives_ok('SET CONSTRAINTS ALL IMMEDIATE', 'every deferred check of this file passes');
 SET CONSTRAINTS ALL DEFERRED;
 SELECT is_empty('SELECT * FROM salesboard.verify()', 'verify() is empty at the end');
+
+/* found by sqlsmith: a stage without a kind crashed the server (its rules
+ * trigger read the kind's NULL flag before the value); now the NOT NULL says it */
+RESET ROLE;
+SET ROLE sbt_admin;
+SELECT throws_ok($$INSERT INTO salesboard.stage (pipeline_id, name, position, kind) VALUES (1, 'No kind', 58, NULL)$$,
+                 '23502', NULL, 'a stage without a kind is a NOT NULL error, not a crash');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
