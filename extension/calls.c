@@ -8,8 +8,10 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -18,6 +20,7 @@
 
 #include "calls.h"
 #include "errcodes.h"
+#include "rows.h"
 
 static char *
 describe(int how)
@@ -153,3 +156,40 @@ sb_uuid_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_UUID_P(argno);
 }
 
+
+/*
+ * A bigint[] argument of ids (required): one-dimensional (SB025), without
+ * NULLs (22004); *ids gets them sorted, each once. Returns how many. what
+ * names the ids in the messages, hint says where to find them.
+ */
+int
+sb_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what, const char *hint,
+				int64 **ids)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	sb_require_arg(fcinfo, argno, "ids");
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BAD_VALUE),
+				 errmsg("ids must be a one-dimensional array of %s ids, not %d-dimensional",
+						what, ARR_NDIM(arr)),
+				 errhint("Pass ARRAY[id, ...].")));
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	*ids = palloc(sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("ids must not contain NULL"),
+					 errhint("%s", hint)));
+		(*ids)[i] = DatumGetInt64(elems[i]);
+	}
+	return sb_sort_unique_int64(*ids, n);
+}

@@ -46,5 +46,8 @@ extern void sb_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 extern char *sb_text_arg(FunctionCallInfo fcinfo, int argno);
 extern TimestampTz sb_moment_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern pg_uuid_t *sb_uuid_arg(FunctionCallInfo fcinfo, int argno);
+/* a bigint[] of ids, sorted and unique (SB025 for 2-D, 22004 for a NULL) */
+extern int	sb_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what,
+							const char *hint, int64 **ids);
 
 #endif							/* SB_CALLS_H */

@@ -438,36 +438,6 @@ parse_horizon(const char *h)
 	return SB_H_TODAY;
 }
 
-static int64
-employee_arg(FunctionCallInfo fcinfo, int argno)
-{
-	int64		emp = sb_require_employee();
-
-	if (PG_ARGISNULL(argno))
-	{
-		if (emp == 0)			/* an administrator or reader acting as nobody */
-			ereport(ERROR,
-					(errcode(ERRCODE_SB_NO_EMPLOYEE),
-					 errmsg("role \"%s\" acts as no employee, and no employee_id was given",
-							GetUserNameFromId(GetUserId(), false)),
-					 errhint("Pass employee_id: whose board to show.")));
-	}
-	else
-		emp = PG_GETARG_INT64(argno);
-	if (sb_employee(emp) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
-				 errmsg("employee " INT64_FORMAT " does not exist", emp),
-				 errhint("Pass the id of a row of salesboard.employee.")));
-	if (!sb_can_access_owner(emp))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_ACCESS),
-				 errmsg("you may not see the board of employee " INT64_FORMAT, emp),
-				 errdetail("A board is shown to its employee, to the heads of the departments above them and to administrators."),
-				 errhint("Ask for your own board, or a subordinate's.")));
-	return emp;
-}
-
 /*
  * deal_list()'s page: page_size (NULL: the whole list), and the keyset
  * after_next_due, after_deal_id (the last row of the previous page; both or
@@ -520,7 +490,7 @@ sb_board_args(FunctionCallInfo fcinfo, SbBoardArgs *a, bool list_mode)
 	memset(a, 0, sizeof(*a));
 	sb_catalog();
 	a->list_mode = list_mode;
-	a->employee_id = employee_arg(fcinfo, 0);
+	a->employee_id = sb_view_employee_arg(fcinfo, 0, "board");
 	if (list_mode)
 	{
 		a->horizon = SB_H_NONE;

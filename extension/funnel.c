@@ -502,25 +502,6 @@ owners_arg(FunctionCallInfo fcinfo)
 	return sb_int8_array(out, NULL, nout);
 }
 
-static const char *
-currency_arg(FunctionCallInfo fcinfo)
-{
-	char	   *c = sb_text_arg(fcinfo, 9);
-	int			i;
-
-	if (c == NULL)
-		return sb_default_currency();
-	for (i = 0; c[i]; i++)
-		if (c[i] < 'A' || c[i] > 'Z')
-			break;
-	if (i != 3 || c[i] != '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_BAD_CURRENCY),
-				 errmsg("reporting currency \"%s\" is not an ISO 4217 code", sb_quote_short(c)),
-				 errhint("Pass three capital letters, such as 'EUR'.")));
-	return c;
-}
-
 /* ------------------------------------------------------------------
  * funnel(pipeline_id, period_from, period_to, mode, as_of, owner_id,
  *        department_id, service_type_id, tag, currency)
@@ -684,7 +665,9 @@ sb_funnel(PG_FUNCTION_ARGS)
 				 errmsg("pipeline " INT64_FORMAT " does not exist or has no stages", pipeline),
 				 errhint("Pass the id of a row of salesboard.pipeline that has stages.")));
 	owners = owners_arg(fcinfo);
-	f.report = currency_arg(fcinfo);
+	f.report = sb_currency_arg(fcinfo, 9, "reporting currency");
+	if (f.report == NULL)
+		f.report = sb_default_currency();
 	f.rates = sb_rates_load();
 	f.nrows = nst;
 	f.rows = palloc0(sizeof(FRow) * nst);

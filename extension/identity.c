@@ -491,3 +491,40 @@ sb_employee_role_trigger(PG_FUNCTION_ARGS)
 						 quote_identifier(NameStr(*DatumGetName(v))))));
 	return PointerGetDatum(row);
 }
+
+/*
+ * The employee whose view a reading function shows (board, Inbound column,
+ * alerts): argument argno, or when it is NULL the acting employee. A
+ * session acting as nobody gets SB022 (an administrator or reader must
+ * name one), an unknown employee SB033, and one the session may not see
+ * SB024; what names the view in the message.
+ */
+int64
+sb_view_employee_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	int64		emp = sb_require_employee();
+
+	if (PG_ARGISNULL(argno))
+	{
+		if (emp == 0)			/* an administrator or reader acting as nobody */
+			ereport(ERROR,
+					(errcode(ERRCODE_SB_NO_EMPLOYEE),
+					 errmsg("role \"%s\" acts as no employee, and no employee_id was given",
+							GetUserNameFromId(GetUserId(), false)),
+					 errhint("Pass employee_id: whose %s to show.", what)));
+	}
+	else
+		emp = PG_GETARG_INT64(argno);
+	if (sb_employee(emp) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
+				 errmsg("employee " INT64_FORMAT " does not exist", emp),
+				 errhint("Pass the id of a row of salesboard.employee.")));
+	if (!sb_can_access_owner(emp))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_ACCESS),
+				 errmsg("you may not see the %s of employee " INT64_FORMAT, what, emp),
+				 errdetail("It is shown to its employee, to the heads of the departments above them and to administrators."),
+				 errhint("Ask for your own %s, or a subordinate's.", what)));
+	return emp;
+}

@@ -11,6 +11,7 @@
 
 #include "access/htup_details.h"
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 
 #include "rows.h"
 
@@ -31,6 +32,9 @@ extern void sb_check_provenance(HeapTuple t, TupleDesc desc, AttrNumber at_att,
 extern bool sb_deal_owner(int64 id, int64 *owner_id);
 extern bool sb_deal_visible(int64 id);
 extern void sb_deal_not_found(int64 id) pg_attribute_noreturn();
+
+/* the employee whose board, Inbound column or alerts are asked for (SB022/SB033/SB024) */
+extern int64 sb_view_employee_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 
 extern void sb_identity_init(void);
 

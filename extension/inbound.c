@@ -833,24 +833,8 @@ sb_inbound_queue(PG_FUNCTION_ARGS)
 				k;
 	SbInboundItem *items;
 
-	emp = PG_ARGISNULL(0) ? sb_require_employee() : PG_GETARG_INT64(0);
+	emp = sb_view_employee_arg(fcinfo, 0, "Inbound column");
 	at = sb_moment_arg(fcinfo, 1, "at");
-	if (PG_ARGISNULL(0) && emp == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_NO_EMPLOYEE),
-				 errmsg("inbound_queue() needs an employee: this session acts as nobody"),
-				 errhint("Pass employee_id, or call salesboard.set_employee() first (employee.role_name maps login roles).")));
-	if (sb_employee(emp) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
-				 errmsg("employee " INT64_FORMAT " does not exist", emp),
-				 errhint("Pass the id of a row of salesboard.employee.")));
-	if (!sb_can_access_owner(emp))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_ACCESS),
-				 errmsg("you may not see the Inbound column of employee " INT64_FORMAT, emp),
-				 errdetail("Employees see their own requests; department heads also those of the people below them."),
-				 errhint("Pass your own employee id (salesboard.current_employee()).")));
 	owners = sb_inbound_owners(emp, true, &nowners);
 	n = sb_inbound_waiting(owners, nowners, at, -1, &items);
 	InitMaterializedSRF(fcinfo, 0);
@@ -1052,38 +1036,15 @@ handle(const int64 *ids, int n, const char *status, int64 deal, int64 me)
 Datum
 sb_dismiss_inbound(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				i;
+	int			n;
 	int64	   *ids,
 			   *owners;
 	int64		me;
 	pg_uuid_t  *request_id = sb_uuid_arg(fcinfo, 1);
 	SbRequestAnswer answer;
 
-	sb_require_arg(fcinfo, 0, "ids");
+	n = sb_id_array_arg(fcinfo, 0, "inbound request", "Pass the ids of requests of your Inbound column.", &ids);
 	me = sb_require_employee();
-	arr = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_BAD_VALUE),
-				 errmsg("ids must be a one-dimensional array of inbound request ids, not %d-dimensional",
-						ARR_NDIM(arr)),
-				 errhint("Pass ARRAY[id, ...].")));
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	ids = palloc(sizeof(int64) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("ids must not contain NULL"),
-					 errhint("Pass the ids of requests of your Inbound column.")));
-		ids[i] = DatumGetInt64(elems[i]);
-	}
-	n = sb_sort_unique_int64(ids, n);
 	if (n == 0)
 	{
 		/* nothing to dismiss, but the request id is taken all the same */

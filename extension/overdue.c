@@ -303,23 +303,7 @@ sb_alerts(PG_FUNCTION_ARGS)
 	uint64		k;
 
 	sb_require_arg(fcinfo, 1, "unseen_only");
-	emp = PG_ARGISNULL(0) ? sb_require_employee() : PG_GETARG_INT64(0);
-	if (PG_ARGISNULL(0) && emp == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_NO_EMPLOYEE),
-				 errmsg("alerts() needs an employee: this session acts as nobody"),
-				 errhint("Pass employee_id, or call salesboard.set_employee() first (employee.role_name maps login roles).")));
-	if (sb_employee(emp) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_UNKNOWN_EMPLOYEE),
-				 errmsg("employee " INT64_FORMAT " does not exist", emp),
-				 errhint("Pass the id of a row of salesboard.employee.")));
-	if (!sb_can_access_owner(emp))
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_ACCESS),
-				 errmsg("you may not see the alerts of employee " INT64_FORMAT, emp),
-				 errdetail("Employees see their own alerts; department heads also those of the people below them."),
-				 errhint("Pass your own employee id (salesboard.current_employee()).")));
+	emp = sb_view_employee_arg(fcinfo, 0, "alerts");
 	v[0] = Int64GetDatum(emp);
 	v[1] = PG_GETARG_DATUM(1);
 	InitMaterializedSRF(fcinfo, 0);
@@ -352,9 +336,6 @@ static SbQuery q_mark_seen = {
 Datum
 sb_mark_alerts_seen(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
 	int			n,
 				i,
 				seen = 0;
@@ -362,26 +343,8 @@ sb_mark_alerts_seen(PG_FUNCTION_ARGS)
 	Datum		v[1];
 	uint64		k;
 
-	sb_require_arg(fcinfo, 0, "ids");
+	n = sb_id_array_arg(fcinfo, 0, "alert", "Pass the ids of your alerts (salesboard.alerts()).", &ids);
 	(void) sb_require_employee();
-	arr = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_SB_BAD_VALUE),
-				 errmsg("ids must be a one-dimensional array of alert ids, not %d-dimensional", ARR_NDIM(arr)),
-				 errhint("Pass ARRAY[id, ...].")));
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	ids = palloc(sizeof(int64) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("ids must not contain NULL"),
-					 errhint("Pass the ids of your alerts (salesboard.alerts()).")));
-		ids[i] = DatumGetInt64(elems[i]);
-	}
-	n = sb_sort_unique_int64(ids, n);
 	if (n == 0)
 		PG_RETURN_INT32(0);
 	v[0] = PointerGetDatum(sb_int8_array(ids, NULL, n));

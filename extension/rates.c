@@ -173,8 +173,8 @@ convert_cache(FunctionCallInfo fcinfo)
 }
 
 /* A currency argument: NULL, or three capital letters (SB204). */
-static const char *
-code_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+const char *
+sb_currency_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	char	   *c = sb_text_arg(fcinfo, argno);
 	int			i;
@@ -215,9 +215,9 @@ sb_convert_amount(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SB_BAD_VALUE),
 				 errmsg("amount must be a finite number"),
 				 errhint("Pass an amount such as 1500.00.")));
-	from = code_arg(fcinfo, 1, "currency");
+	from = sb_currency_arg(fcinfo, 1, "currency");
 	at = sb_moment_arg(fcinfo, 2, "at");
-	to = code_arg(fcinfo, 3, "to_currency");
+	to = sb_currency_arg(fcinfo, 3, "to_currency");
 	c = convert_cache(fcinfo);
 	if (to == NULL)
 		to = c->rates->base;

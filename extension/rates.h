@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 
 typedef struct SbRates SbRates;
 
@@ -29,5 +30,8 @@ extern Datum sb_rate_value(SbRates *r, int idx);	/* numeric */
  */
 extern Datum sb_rates_convert(SbRates *r, Datum amount, const char *from, const char *to,
 							  TimestampTz t);
+
+/* A currency argument: NULL, or three capital letters (SB204 naming it). */
+extern const char *sb_currency_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 
 #endif							/* SB_RATES_H */
