@@ -46,6 +46,7 @@ static const char *const tag_cols[] = {SB_TAG_COLUMNS(SB_COL_NAME)};
 static const char *const deal_tag_cols[] = {SB_DEAL_TAG_COLUMNS(SB_COL_NAME)};
 static const char *const inbound_cols[] = {SB_INBOUND_COLUMNS(SB_COL_NAME)};
 static const char *const lead_source_cols[] = {SB_LEAD_SOURCE_COLUMNS(SB_COL_NAME)};
+static const char *const alert_cols[] = {SB_ALERT_COLUMNS(SB_COL_NAME)};
 
 typedef struct ColumnSet
 {
@@ -69,6 +70,7 @@ static const ColumnSet column_sets[] = {
 	{offsetof(SbCatalog, deal_tag), deal_tag_cols, offsetof(SbCatalog, deal_tag_att), DEAL_TAG_NCOLS},
 	{offsetof(SbCatalog, inbound), inbound_cols, offsetof(SbCatalog, inbound_att), INB_NCOLS},
 	{offsetof(SbCatalog, lead_source), lead_source_cols, offsetof(SbCatalog, lead_source_att), SRC_NCOLS},
+	{offsetof(SbCatalog, alert), alert_cols, offsetof(SbCatalog, alert_att), ALERT_NCOLS},
 };
 
 #define CAT_OID(offset) (*(Oid *) ((char *) &sb_cat + (offset)))

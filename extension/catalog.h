@@ -49,7 +49,8 @@
 	X(inbound_pkey) \
 	X(inbound_queue_idx) \
 	X(lead_source) \
-	X(lead_source_pkey)
+	X(lead_source_pkey) \
+	X(alert)
 
 /*
  * Relations an upgrade script creates after 1.0 (one line each, like the
@@ -150,6 +151,8 @@
 	X(SRC_OWNER_ID, "owner_id") \
 	X(SRC_IS_LEAD_SOURCE, "is_lead_source") \
 	X(SRC_ACTIVE, "active")
+#define SB_ALERT_COLUMNS(X) \
+	X(ALERT_SEEN_AT, "seen_at")
 #define SB_ENUM_ITEM(e, name) e,
 typedef enum SbDealCol { SB_DEAL_COLUMNS(SB_ENUM_ITEM) DEAL_NCOLS } SbDealCol;
 typedef enum SbActCol { SB_ACTIVITY_COLUMNS(SB_ENUM_ITEM) ACT_NCOLS } SbActCol;
@@ -164,6 +167,7 @@ typedef enum SbTagCol { SB_TAG_COLUMNS(SB_ENUM_ITEM) TAG_NCOLS } SbTagCol;
 typedef enum SbDealTagCol { SB_DEAL_TAG_COLUMNS(SB_ENUM_ITEM) DEAL_TAG_NCOLS } SbDealTagCol;
 typedef enum SbInboundCol { SB_INBOUND_COLUMNS(SB_ENUM_ITEM) INB_NCOLS } SbInboundCol;
 typedef enum SbLeadSourceCol { SB_LEAD_SOURCE_COLUMNS(SB_ENUM_ITEM) SRC_NCOLS } SbLeadSourceCol;
+typedef enum SbAlertCol { SB_ALERT_COLUMNS(SB_ENUM_ITEM) ALERT_NCOLS } SbAlertCol;
 
 #define SB_REL_FIELD(name) Oid name;
 typedef struct SbCatalog
@@ -190,6 +194,7 @@ typedef struct SbCatalog
 	AttrNumber	deal_tag_att[DEAL_TAG_NCOLS];
 	AttrNumber	inbound_att[INB_NCOLS];
 	AttrNumber	lead_source_att[SRC_NCOLS];
+	AttrNumber	alert_att[ALERT_NCOLS];
 } SbCatalog;
 
 extern SbCatalog sb_cat;

@@ -495,3 +495,39 @@ sb_overdue_rewind_trigger(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
+
+/* ------------------------------------------------------------------
+ * BEFORE UPDATE OF seen_at ON alert FOR EACH ROW: an alert is seen at
+ * now(), once, as mark_alerts_seen() does it; raw SQL may not backdate it
+ * or make it unseen again (SB013), but for administrators and
+ * applications (imports).
+ * ------------------------------------------------------------------ */
+PG_FUNCTION_INFO_V1(sb_alert_seen_trigger);
+
+Datum
+sb_alert_seen_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = sb_trigger_call(fcinfo, "sb_alert_seen_trigger",
+									  SB_TRIG_BEFORE | SB_TRIG_ROW | SB_TRIG_UPDATE);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	AttrNumber	att;
+	bool		was_null,
+				is_null;
+	Datum		o,
+				n;
+
+	sb_catalog();
+	att = sb_cat.alert_att[ALERT_SEEN_AT];
+	o = heap_getattr(td->tg_trigtuple, att, desc, &was_null);
+	n = heap_getattr(td->tg_newtuple, att, desc, &is_null);
+	if (sb_restoring() || sb_may_backdate() ||
+		(was_null == is_null && (is_null || DatumGetTimestampTz(o) == DatumGetTimestampTz(n))))
+		return PointerGetDatum(td->tg_newtuple);
+	if (!was_null || is_null || DatumGetTimestampTz(n) != GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_BACKDATING),
+				 errmsg("an alert is seen at now(), once: seen_at cannot become %s",
+						is_null ? "NULL" : pstrdup(timestamptz_to_str(DatumGetTimestampTz(n)))),
+				 errhint("Use salesboard.mark_alerts_seen(ids), or SET seen_at = now() on an unseen alert.")));
+	return PointerGetDatum(td->tg_newtuple);
+}

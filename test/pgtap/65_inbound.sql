@@ -5,7 +5,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(98);
+SELECT plan(99);
 
 -- sources: Ivan's mailbox and phone line, Alla's (his head's) mailbox, a
 -- support mailbox that is no lead source, an inactive Telegram chat, Sam's form
@@ -237,6 +237,8 @@ SELECT is((SELECT channel || ' ' || owner_id || ' ' || status FROM salesboard.in
           'phone 4 new', 'as stored');
 SELECT throws_ok($$INSERT INTO salesboard.inbound (source_id, sender) VALUES (5, 'x')$$, 'SB101', NULL,
                  'nor come from an inactive source');
+SELECT throws_ok($$INSERT INTO salesboard.inbound (source_id, sender) VALUES (1, E'\u00a0\u2003')$$, '23514', NULL,
+                 'a raw insert with a blank sender (Unicode spaces) is refused as receive_inbound refuses it');
 RESET ROLE;
 
 /* ---- found by a reviewer: each kind now has a test */

@@ -8,7 +8,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(37);
+SELECT plan(39);
 SET TimeZone = 'America/Los_Angeles';   -- the session's zone changes nothing
 
 UPDATE stage SET rot_days = NULL WHERE id = 21;   -- no rotting in Renewal due: due moments first
@@ -89,6 +89,10 @@ SET ROLE sbt_nyseller;
 SELECT throws_ok(format('SELECT mark_alerts_seen(ARRAY[%s])', :kiran_alert), 'SB300',
                  format('alert %s does not exist', :kiran_alert), 'another''s alert is SB300, as an unknown one');
 SELECT throws_ok('SELECT * FROM alerts(7)', 'SB024', NULL, 'another''s alerts are SB024');
+SELECT throws_ok(format($$UPDATE salesboard.alert SET seen_at = NULL WHERE id = (SELECT min(id) FROM alerts(unseen_only => false))$$),
+                 'SB013', NULL, 'raw SQL may not make a seen alert unseen (SB013)');
+SELECT throws_ok($$UPDATE salesboard.alert SET seen_at = '2000-01-01' WHERE seen_at IS NOT NULL$$,
+                 'SB013', NULL, 'nor backdate when it was seen');
 RESET ROLE;
 
 /* found by a reviewer: each kind now has a test */

@@ -142,3 +142,7 @@ COMMENT ON FUNCTION salesboard.lead_source_rules_trigger() IS
     'Trigger: an active lead source belongs to an active employee (SB040)';
 COMMENT ON TRIGGER lead_source_rules ON salesboard.lead_source IS
     'An active lead source belongs to an active employee (SB040)';
+
+/* A sender is not blank in any script, by raw SQL as through receive_inbound (SB025 there). */
+ALTER TABLE salesboard.inbound ADD CONSTRAINT inbound_sender_text CHECK (NOT salesboard.is_blank(sender));
+COMMENT ON CONSTRAINT inbound_sender_text ON salesboard.inbound IS 'A sender is not blank (Unicode spaces count as blank)';

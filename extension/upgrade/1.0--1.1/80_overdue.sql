@@ -112,3 +112,14 @@ COMMENT ON TRIGGER activity_behind_checks ON salesboard.activity IS
 /* rot_days within ten years: the checks compute moments from it */
 ALTER TABLE salesboard.stage ADD CONSTRAINT stage_rot_days_range CHECK (rot_days IS NULL OR rot_days BETWEEN 0 AND 3660);
 COMMENT ON CONSTRAINT stage_rot_days_range ON salesboard.stage IS 'rot_days is at most 3660 days (ten years)';
+
+/* An alert is seen at now(), once, by raw SQL as by mark_alerts_seen() (SB013). */
+CREATE FUNCTION salesboard.alert_seen_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_alert_seen_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.alert_seen_trigger() FROM PUBLIC;
+CREATE TRIGGER alert_seen
+    BEFORE UPDATE OF seen_at ON salesboard.alert
+    FOR EACH ROW EXECUTE FUNCTION salesboard.alert_seen_trigger();
+COMMENT ON FUNCTION salesboard.alert_seen_trigger() IS
+    'Trigger: seen_at is set once, to now(), as mark_alerts_seen() does (SB013); administrators and applications may set other values';
+COMMENT ON TRIGGER alert_seen ON salesboard.alert IS 'An alert is seen at now(), once (SB013)';
