@@ -31,7 +31,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -52,6 +51,7 @@
 #include "errcodes.h"
 #include "identity.h"
 #include "inqueue.h"
+#include "live.h"
 #include "newdeal.h"
 #include "requests.h"
 #include "rows.h"
@@ -211,7 +211,7 @@ notify_inbound(const char *change, int64 *ids, int n, int64 *owners, int nowners
 			append_ids(&buf, "deals", deals, ndeals);
 	}
 	appendStringInfoChar(&buf, '}');
-	Async_Notify("salesboard", buf.data);
+	sb_live_notify(buf.data);
 }
 
 /* ------------------------------------------------------------------

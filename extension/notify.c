@@ -23,7 +23,6 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "lib/stringinfo.h"
@@ -36,6 +35,7 @@
 
 #include "calls.h"
 #include "catalog.h"
+#include "live.h"
 #include "rows.h"
 
 PG_FUNCTION_INFO_V1(sb_deal_notify_trigger);
@@ -201,7 +201,7 @@ sb_deal_notify_trigger(PG_FUNCTION_ARGS)
 	int64		id;
 	bool		isnull;
 
-	if (sb_restoring())
+	if (sb_restoring() || !sb_live_changes())
 		return sb_trigger_pass(td);
 	sb_catalog();
 	ns = sb_transition_slot(td->tg_newtable, desc);
@@ -236,6 +236,6 @@ sb_deal_notify_trigger(PG_FUNCTION_ARGS)
 	idset_finish(&deals);
 	idset_finish(&owners);
 	if (deals.n > 0)
-		Async_Notify("salesboard", payload(created, what, &deals, &owners));
+		sb_live_notify(payload(created, what, &deals, &owners));
 	return PointerGetDatum(NULL);
 }

@@ -29,7 +29,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "commands/async.h"
 #include "commands/trigger.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
@@ -47,6 +46,7 @@
 #include "config.h"
 #include "errcodes.h"
 #include "identity.h"
+#include "live.h"
 #include "rows.h"
 #include "spi.h"
 #include "texts.h"
@@ -210,7 +210,7 @@ notify_alerts(Raised *r)
 	else
 		appendStringInfo(&buf, ",\"employee_count\":%d", nemp);
 	appendStringInfoChar(&buf, '}');
-	Async_Notify("salesboard", buf.data);
+	sb_live_notify(buf.data);
 }
 
 /* The rotting deals of one stage since its watermark. */

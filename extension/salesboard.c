@@ -6,7 +6,7 @@
  * The modules, in layers (calls and includes go only downward;
  * doc/DEVELOPING.md has the map):
  *   foundation  calendar, catalog, spi, rows, calls (+ errcodes.h)
- *   services    config, protocol, identity, deals, activities, newdeal,
+ *   services    config, live, protocol, identity, deals, activities, newdeal,
  *               colour, cards, textgrid
  *   features    transitions, discipline, board, board_text
  */
@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "identity.h"
+#include "live.h"
 #include "protocol.h"
 
 PG_MODULE_MAGIC;
@@ -29,6 +30,7 @@ void
 _PG_init(void)
 {
 	sb_cards_init();
+	sb_live_init();
 	MarkGUCPrefixReserved("salesboard");
 	sb_catalog_init();
 	sb_config_init();

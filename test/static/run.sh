@@ -32,7 +32,7 @@ result() { # name, list of problems (empty: ok)
 # is a .c (or the .cpp of a C++ shim: phone) with its .h (headers without
 # a .c: errcodes, tz_names)
 LAYERS="errcodes tz_names calendar catalog spi rows calls texts phone
-        config sender rates protocol identity deals requests activities newdeal colour cards cardinfo inqueue textgrid
+        config live sender rates protocol identity deals requests activities newdeal colour cards cardinfo inqueue textgrid
         transitions discipline board board_text board_json notify inbound funnel overdue funnel_text
         salesboard"
 rank_of() {

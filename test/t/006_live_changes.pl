@@ -139,6 +139,32 @@ like($n->[0] // '', qr/^\{"event":"alert",("alerts":\[[0-9,]+\]|"alert_count":$r
 $node->safe_psql('postgres', q{SELECT salesboard.check_overdue()});
 is_deeply(heard(), [], 'a check that raises nothing says nothing');
 
+# salesboard.live_changes = off: the same changes, nothing on the channel
+my ($src2) = $node->safe_psql('postgres', q{SELECT id FROM salesboard.lead_source WHERE active ORDER BY id LIMIT 1});
+my $off = $node->safe_psql('postgres', qq{SET salesboard.live_changes = off;
+	SET ROLE dmitry; SELECT salesboard.move_deal($deal, 1, 'Back to the start', now() + interval '3 days', 'Call again');
+	RESET ROLE;
+	SELECT salesboard.receive_inbound($src2, 'quiet\@nowhere.test', 'Quiet', 'b', external_ref => '<live-off-1>') IS NOT NULL;
+	INSERT INTO salesboard.activity (deal_id, subject, due_at) VALUES ($deal, 'Was due a minute ago', now() - interval '1 minute');
+	SELECT salesboard.check_overdue();});
+my @off = split /\n/, $off;
+is($off[1], 't', 'with live_changes off the changes are made');
+cmp_ok($off[2], '>', 0, 'and the check raises its alerts');
+is($node->safe_psql('postgres', qq{SELECT stage_id FROM salesboard.deal WHERE id = $deal}), '1', 'the move is there');
+is_deeply(heard(), [], 'but nothing is sent: not the move, the inbound request or the alerts');
+($rc, $out, $err) = $node->psql('postgres', 'SET ROLE dmitry; SELECT salesboard.current_employee(); SET salesboard.live_changes = off');
+like($err, qr/ERROR:  permission denied to set parameter "salesboard.live_changes"/, 'an employee cannot turn it off');
+($rc, $out, $err) = $node->psql('postgres', 'SET ROLE dmitry; SET salesboard.live_changes = off; SELECT salesboard.current_employee(); SHOW salesboard.live_changes');
+like($out, qr/\non$/, 'nor before the library is loaded: the placeholder is refused when it loads');
+$node->safe_psql('postgres', 'ALTER ROLE dmitry SET salesboard.live_changes = off');
+($rc, $out, $err) = $node->psql('postgres', qq{SELECT salesboard.move_deal($deal, 2, 'Moved quietly', now() + interval '3 days', 'Call again')},
+	extra_params => [ '-U', 'dmitry' ]);
+is($rc, 0, 'a DBA turns it off for a role (ALTER ROLE ... SET)') or diag($err);
+is_deeply(heard(), [], 'and that role\'s sessions send nothing');
+$node->safe_psql('postgres', 'ALTER ROLE dmitry RESET salesboard.live_changes');
+as_dmitry(qq{SELECT move_deal($deal, 1, 'Heard again', now() + interval '3 days', 'Call again')});
+is(scalar(@{ heard() }), 1, 'on again (the default): the move is heard');
+
 $listener->quit;
 $node->stop;
 done_testing();

@@ -1,0 +1,51 @@
+/*
+ * live.c: the channel of live changes (services layer). Every feature that
+ * announces a change (cards in notify.c, inbound requests, alerts) queues
+ * its payload here, on channel "salesboard", delivered by PostgreSQL at
+ * commit (doc/reference.md, "Live changes").
+ *
+ * The setting salesboard.live_changes (on by default) turns the channel
+ * off. A DBA sets it for a database or a role whose writers nobody listens
+ * to: PostgreSQL serializes the commits of every transaction that has
+ * queued a notification, database-wide (PreCommit_Notify takes one lock,
+ * held until after the commit record is written), so concurrent writers
+ * that notify commit one at a time. bench/README.md has the figures.
+ * Superuser-only (PGC_SUSET) because it decides what other sessions hear;
+ * GRANT SET ON PARAMETER hands it to a role.
+ */
+#include "postgres.h"
+
+#include "commands/async.h"
+#include "utils/guc.h"
+
+#include "live.h"
+
+static bool live_changes = true;
+
+void
+sb_live_init(void)
+{
+	DefineCustomBoolVariable("salesboard.live_changes",
+							 "Announce changes of deals, inbound requests and alerts on channel \"salesboard\".",
+							 "When off, this session's changes send no NOTIFY: writers then commit "
+							 "concurrently, and listeners must poll.",
+							 &live_changes,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+}
+
+/* Whether changes are announced: callers skip building a payload when not. */
+bool
+sb_live_changes(void)
+{
+	return live_changes;
+}
+
+/* Queues one notification on channel "salesboard", if changes are announced. */
+void
+sb_live_notify(const char *payload)
+{
+	if (live_changes)
+		Async_Notify("salesboard", payload);
+}
