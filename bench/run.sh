@@ -190,16 +190,25 @@ sc=$(printf '%s' "$tsc" | median); ss=$(printf '%s' "$tss" | median); r14=$(rati
 row "funnel(mode => 'snapshot') 60 days back vs the hand-written DISTINCT ON query" "$sc ms" "$ss ms" "${r14}x" "<= 1.0x" "$(met "$r14" 1.0)"
 
 # ---------------------------------------------------------------- overdue checks
+# The same 2000 events (the earliest due planned activities) at both sizes,
+# each round in a fresh session as pg_cron's jobs are; beside it the
+# hand-written INSERT ... SELECT of the same alerts, and the buffers touched.
 if [ "$big" != bench_small ]; then
     say "overdue checks: 2000 new events on $small and on $scale deals"
     for db in bench_small "$big"; do q "$db" "SELECT bench.overdue_prepare(2000)" >/dev/null; done
-    to=""; ts=""
+    to=""; ts=""; qo=""; qs=""
     for r in $(seq 1 "$rounds"); do
         ts+="$(q bench_small "SELECT bench.overdue_round()")"$'\n'
         to+="$(q "$big" "SELECT bench.overdue_round()")"$'\n'
+        qs+="$(q bench_small "SELECT bench.overdue_sql_round()")"$'\n'
+        qo+="$(q "$big" "SELECT bench.overdue_sql_round()")"$'\n'
     done
     ob=$(printf '%s' "$to" | median); osm=$(printf '%s' "$ts" | median); r15=$(ratio "$ob" "$osm")
-    row "check_overdue() raising 2000 alerts at $scale deals ($(q "$big" "SELECT count(*) FROM salesboard.activity") activities) vs at $small deals" "$ob ms" "$osm ms" "${r15}x" "<= 1.2x" "$(met "$r15" 1.2)"
+    qb=$(printf '%s' "$qo" | median); qsm=$(printf '%s' "$qs" | median); r15q=$(ratio "$qb" "$qsm")
+    nev=$(q "$big" "SELECT n FROM bench.overdue_window"); nevs=$(q bench_small "SELECT n FROM bench.overdue_window")
+    row "check_overdue() raising $nev alerts at $scale deals ($(q "$big" "SELECT count(*) FROM salesboard.activity") activities) vs $nevs alerts at $small deals (the hand-written INSERT of the same alerts: $qb vs $qsm ms, ${r15q}x)" "$ob ms" "$osm ms" "${r15}x" "<= 1.2x" "$(met "$r15" 1.2)"
+    bb=$(q "$big" "SELECT bench.overdue_buffers()"); bs=$(q bench_small "SELECT bench.overdue_buffers()"); r15b=$(ratio "$bb" "$bs")
+    row "buffers touched by that check at $scale vs at $small deals (EXPLAIN BUFFERS; the work, free of memory effects)" "$bb" "$bs" "${r15b}x" "<= 1.2x" "$(met "$r15b" 1.2)"
 fi
 
 # ---------------------------------------------------------------- moves
@@ -248,32 +257,63 @@ mi=$(printf '%s' "${t[bi]}" | median); mfl=$(printf '%s' "${t[bf]}" | median); r
 row "bulk INSERT of $n_bulk activities vs triggers disabled" "$mi ms" "$mfl ms" "${r3}x" "<= 1.6x" "$(met "$r3" 1.6)"
 
 # ---------------------------------------------------------------- concurrency
-say "pgbench: moving random deals with 1, 8 and 16 clients"
+# Moves by 1, 8 and 16 pgbench clients, with live changes (NOTIFY, the
+# default) and with salesboard.live_changes = off (PostgreSQL serializes the
+# commits of notifying transactions: doc/reference.md, "Live changes"), and
+# beside them the floor: a bare one-row UPDATE of a random deal by the same
+# client counts. Runs interleaved round by round (each variant 1, 8, 16),
+# the tables vacuumed before each run (autovacuum is off: a run would
+# otherwise inherit the dead rows of the one before), medians. Not pinned to
+# CPUs: with the server on one CPU of two, 16 clients of the bare UPDATE
+# itself fall to about half of one client (measured: bench/README.md).
+say "pgbench: 1, 8 and 16 clients moving random deals (live changes on, off) and updating them bare"
 maxdeal=$(q "$big" "SELECT max(id) FROM salesboard.deal")
-declare -A tps fails
-for c in 1 8 16; do
-    out=$(pgbench -n -M prepared -T 10 -c "$c" -j 2 -D maxdeal="$maxdeal" -f "$src/bench/move_random.pgbench" "$big" 2>&1)
-    tps[$c]=$(printf '%s\n' "$out" | awk '/^tps = / { print $3; exit }')
-    fails[$c]=$(printf '%s\n' "$out" | awk -F'[:(]' '/number of failed transactions/ { gsub(/ /, "", $2); print $2; exit }')
-    [ -n "${fails[$c]}" ] || fails[$c]=$(printf '%s\n' "$out" | grep -c 'ERROR')
+declare -A tps runs
+: >"$work/mover_fails"
+pgb() {         # pgb CLIENTS LIVE(on|off) SCRIPT: prints the tps
+    local out
+    q "$big" "VACUUM salesboard.deal, salesboard.activity, salesboard.stage_history" >/dev/null
+    out=$(PGOPTIONS="-c salesboard.live_changes=$2" pgbench -n -M prepared -T 10 -c "$1" -j 2 \
+          -D maxdeal="$maxdeal" -f "$src/bench/$3" "$big" 2>&1)
+    printf '%s\n' "$out" | awk '/^tps = / { print $3; exit }'
+    printf '%s\n' "$out" | awk -F'[:(]' '/number of failed transactions/ { gsub(/ /, "", $2); f = $2 } END { print (f == "") ? "?" : f }' >>"$work/mover_fails"
+}
+mover() { pgb "$1" "$2" move_random.pgbench; }
+for r in $(seq 1 "$rounds"); do
+    for c in 1 8 16; do
+        runs[on,$c]+="$(mover "$c" on)"$'\n'
+        runs[off,$c]+="$(mover "$c" off)"$'\n'
+        runs[floor,$c]+="$(pgb "$c" off update_random.pgbench)"$'\n'
+    done
 done
+for v in on off floor; do for c in 1 8 16; do tps[$v,$c]=$(printf '%s' "${runs[$v,$c]}" | median); done; done
 # 16 movers again while an overdue check runs every second (after a first
-# check, untimed, that raises what was overdue before: the steady state)
+# check, untimed, that raises what was overdue before: the steady state),
+# interleaved with 16 movers without checks, live changes on
 q "$big" "SELECT salesboard.check_overdue()" >/dev/null
-( while :; do psql -X -q -d "$big" -c "SELECT salesboard.check_overdue()" >/dev/null 2>>"$work/checks.err"; sleep 1; done ) &
-checker=$!
-out=$(pgbench -n -M prepared -T 10 -c 16 -j 2 -D maxdeal="$maxdeal" -f "$src/bench/move_random.pgbench" "$big" 2>&1)
-kill "$checker" 2>/dev/null; wait "$checker" 2>/dev/null
-tps_checks=$(printf '%s\n' "$out" | awk '/^tps = / { print $3; exit }')
-fail_checks=$(printf '%s\n' "$out" | awk -F'[:(]' '/number of failed transactions/ { gsub(/ /, "", $2); print $2; exit }')
-[ -n "$fail_checks" ] || fail_checks=$(printf '%s\n' "$out" | grep -c 'ERROR')
+with_checks=""; without_checks=""
+for r in $(seq 1 "$rounds"); do
+    without_checks+="$(mover 16 on)"$'\n'
+    ( while :; do psql -X -q -d "$big" -c "SELECT salesboard.check_overdue()" >/dev/null 2>>"$work/checks.err"; sleep 1; done ) &
+    checker=$!
+    with_checks+="$(mover 16 on)"$'\n'
+    kill "$checker" 2>/dev/null; wait "$checker" 2>/dev/null
+done
+tps_checks=$(printf '%s' "$with_checks" | median); tps_nochecks=$(printf '%s' "$without_checks" | median)
+move_fails=$(awk '$1 != "0" { n++ } END { print n + 0 }' "$work/mover_fails")
 check_errors=$(grep -c ERROR "$work/checks.err" 2>/dev/null || true)
 vf=$(q "$big" "SELECT count(*) FROM salesboard.verify()")
-r8=$(ratio "${tps[8]}" "${tps[1]}"); r9=$(ratio "${tps[16]}" "${tps[1]}")
-r16=$(ratio "$tps_checks" "${tps[16]}")
-row "16 pgbench clients moving deals while check_overdue() runs every second vs 16 clients without (failed: $fail_checks; check errors: ${check_errors:-0})" "$tps_checks tps" "${tps[16]} tps" "${r16}x" ">= 0.9x, no errors" "$(awk -v r="$r16" -v f="$fail_checks" -v c="${check_errors:-0}" 'BEGIN { print (r >= 0.9 && f == 0 && c == 0) ? "met" : "missed" }')"
-row "8 pgbench clients moving random deals vs 1 client (failed: ${fails[8]}; verify() after: $vf rows)" "${tps[8]} tps" "${tps[1]} tps" "${r8}x" ">= 1x, no errors" "$(awk -v r="$r8" -v f="${fails[8]}" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
-row "16 pgbench clients vs 1 client (failed: ${fails[16]})" "${tps[16]} tps" "${tps[1]} tps" "${r9}x" ">= 1x, no errors" "$(awk -v r="$r9" -v f="${fails[16]}" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
+r16=$(ratio "$tps_checks" "$tps_nochecks")
+row "16 pgbench clients moving deals while check_overdue() runs every second vs 16 clients without (runs with failures: $move_fails; check errors: ${check_errors:-0})" "$tps_checks tps" "$tps_nochecks tps" "${r16}x" ">= 0.9x, no errors" "$(awk -v r="$r16" -v f="$move_fails" -v c="${check_errors:-0}" 'BEGIN { print (r >= 0.9 && f == 0 && c == 0) ? "met" : "missed" }')"
+for live in off on; do
+    for c in 8 16; do
+        rc=$(ratio "${tps[$live,$c]}" "${tps[$live,1]}"); rf=$(ratio "${tps[floor,$c]}" "${tps[floor,1]}")
+        what="$c pgbench clients moving random deals vs 1 client, live changes $live (the bare UPDATE of a deal: $c clients ${tps[floor,$c]} vs 1 client ${tps[floor,1]} tps, ${rf}x)"
+        [ "$live" = on ] && what+="; NOTIFY: PostgreSQL commits notifying transactions one at a time"
+        [ "$live,$c" = "off,8" ] && what+="; medians of $rounds interleaved runs, vacuumed before each; verify() after all: $vf rows"
+        row "$what" "${tps[$live,$c]} tps" "${tps[$live,1]} tps" "${rc}x" ">= 1x, no errors" "$(awk -v r="$rc" -v f="$move_fails" 'BEGIN { print (r >= 1 && f == 0) ? "met" : "missed" }')"
+    done
+done
 
 # ---------------------------------------------------------------- report
 {

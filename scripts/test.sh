@@ -11,6 +11,7 @@
 # non-zero when anything failed.
 #
 # Options: --suite NAME (repeatable) runs only the named suites.
+# SB_TAP="test/t/013_sqlsmith.pl ..." runs only those TAP files.
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -106,7 +107,7 @@ for suite in "${suites[@]}"; do
         mkdir -p "$work/tap"
         (cd "$src" && TESTDIR="$work/tap" TESTDATADIR="$work/tap" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
             PGHOST= PGPORT= PGDATA= SB_SRC="$src" \
-            prove -v -I "$pgxs/src/test/perl" -I "$src/test/t" test/t/*.pl) >"$out" 2>&1
+            prove -v -I "$pgxs/src/test/perl" -I "$src/test/t" ${SB_TAP:-test/t/*.pl}) >"$out" 2>&1
         rc=$?; grep -Ev '^[[:space:]]*(ok [0-9]+|#)' "$out"
         count_tap "$out" tap $rc
         ;;
