@@ -234,6 +234,32 @@ BEGIN
 END
 $$;
 
+/*
+ * Buffers (shared hits and reads) one board() 'today' touches on average
+ * over these employees, from EXPLAIN (ANALYZE, BUFFERS) of the reads: the
+ * work at each scale, free of memory and cache effects; and the cards per
+ * board beside it, to show the boards are alike.
+ */
+CREATE FUNCTION bench.board_buffers(emps bigint[])
+RETURNS numeric
+LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) SELECT bench.boards(''c'', $1, ''today'', false)'
+       INTO plan USING emps;
+    RETURN round(((plan -> 0 -> 'Plan' ->> 'Shared Hit Blocks')::numeric
+                  + (plan -> 0 -> 'Plan' ->> 'Shared Read Blocks')::numeric) / cardinality(emps), 1);
+END
+$$;
+
+CREATE FUNCTION bench.board_cards(emps bigint[])
+RETURNS numeric
+LANGUAGE sql AS $$
+    SELECT round(count(*)::numeric / cardinality(emps), 1)
+      FROM unnest(emps) e, salesboard.board(e, 'today', subordinates => false) b
+$$;
+
 -- do board() and the hand-written SQL return the same cards for these employees?
 CREATE FUNCTION bench.boards_agree(emps bigint[], horizon text, head boolean)
 RETURNS boolean

@@ -10,19 +10,24 @@
 # Options: --scale N     deals of the main dataset (default 1000000; the
 #                        board-scaling row compares it with 100k)
 #          --rounds R    rounds per measure (default 5)
+#          --only boards only the board-scaling rows (time and buffers
+#                        against the hand-written query's own ratio), into
+#                        bench/RESULTS-scale.md: for 10M deals
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$src/scripts/lib.sh"
-SB_COPY_BACK=bench/RESULTS.md sb_prepare "$src" bench/run.sh "$@"
+SB_COPY_BACK="bench/RESULTS.md bench/RESULTS-scale.md" sb_prepare "$src" bench/run.sh "$@"
 
 scale=1000000
 rounds=5
 small=100000
+only=""
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) scale=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
+        --only) [ "$2" = boards ] || sb_die "--only takes: boards"; only=$2; shift 2 ;;
         *) sb_die "unknown option $1" ;;
     esac
 done
@@ -88,6 +93,46 @@ board_measure() {   # db horizon -> "c_median sql_median agree"
     ok=$(q "$db" "SELECT bench.boards_agree('$(emps "$db" 1)', '$h', false)")
     echo "$(printf '%s' "$tc" | median) $(printf '%s' "$ts" | median) $ok"
 }
+# Board at scale: both datasets read in turns, round by round, each after a
+# warm-up, board() and the hand-written SELECT alike; and the buffers one
+# board touches (EXPLAIN BUFFERS of the same 300 boards)
+board_scaling() {
+    say "board scaling: $small vs $scale deals"
+    local tb="" tsm="" qb="" qsm="" r db e v w
+    for r in $(seq 1 "$rounds"); do
+        for db in bench_small "$big"; do
+            e=$(emps "$db" "$r")
+            q "$db" "SELECT bench.boards('sql', '$e', 'today', false)" >/dev/null
+            v="$(q "$db" "SELECT bench.boards('c', (('$e'::bigint[])[1:5]), 'today', false); SELECT bench.boards('c', '$e', 'today', false)" | tail -1)"
+            w="$(q "$db" "SELECT bench.boards('sql', (('$e'::bigint[])[1:5]), 'today', false); SELECT bench.boards('sql', '$e', 'today', false)" | tail -1)"
+            if [ "$db" = bench_small ]; then tsm+="$v"$'\n'; qsm+="$w"$'\n'; else tb+="$v"$'\n'; qb+="$w"$'\n'; fi
+        done
+    done
+    local sbig ssm sqb sqs r5 r5q bbig bsm r5b cards_big cards_small
+    sbig=$(printf '%s' "$tb" | median); ssm=$(printf '%s' "$tsm" | median); r5=$(ratio "$sbig" "$ssm")
+    sqb=$(printf '%s' "$qb" | median); sqs=$(printf '%s' "$qsm" | median); r5q=$(ratio "$sqb" "$sqs")
+    row "board() 'today' at $scale deals vs at $small deals (about 100 deals per employee in both; read in turns; the hand-written indexed SELECT: $sqb vs $sqs ms, ${r5q}x)" "$sbig ms" "$ssm ms" "${r5}x" "<= ${r5q}x (the SELECT's own)" "$(met "$r5" "$r5q")"
+    bbig=$(q "$big" "SELECT bench.board_buffers('$(emps "$big" 1)')"); bsm=$(q bench_small "SELECT bench.board_buffers('$(emps bench_small 1)')")
+    cards_big=$(q "$big" "SELECT bench.board_cards('$(emps "$big" 1)')"); cards_small=$(q bench_small "SELECT bench.board_cards('$(emps bench_small 1)')")
+    r5b=$(ratio "$bbig" "$bsm")
+    row "buffers touched per board() 'today' at $scale vs at $small deals (EXPLAIN BUFFERS over 300 boards; $cards_big vs $cards_small cards per board)" "$bbig" "$bsm" "${r5b}x" "<= 1.2x" "$(met "$r5b" 1.2)"
+}
+if [ -n "$only" ]; then
+    [ "$big" != bench_small ] || sb_die "--only boards compares --scale with $small deals: give a larger --scale"
+    board_scaling
+    {
+        echo "# salesboard benchmark results: board at scale"
+        echo
+        echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, $(psql -X -At -d "$big" -c 'SELECT version()' | cut -d, -f1);"
+        echo "main dataset $scale deals ($(q "$big" "SELECT count(*) FROM salesboard.employee") employees, $(q "$big" "SELECT count(*) FROM salesboard.activity") activities; database $(q "$big" "SELECT pg_size_pretty(pg_database_size(current_database()))")), small dataset $small deals."
+        echo "Medians of $rounds rounds read in turns; \`bash bench/run.sh --scale $scale --only boards\`. Server settings as in RESULTS.md."
+        echo
+        echo "| measure | extension | comparison | ratio | target | |"
+        echo "|---|---|---|---|---|---|"
+        printf '%s\n' "${rows[@]}"
+    } | tee "$src/bench/RESULTS-scale.md"
+    exit 0
+fi
 for h in today month; do
     say "board '$h': $rounds rounds of $n_boards employees"
     read -r bc bs bok < <(board_measure "$big" "$h")
@@ -106,22 +151,7 @@ done
 bj=$(printf '%s' "$tj" | median); bb=$(printf '%s' "$tc" | median)
 r10=$(ratio "$bj" "$bb")
 row "board_json() 'today', $n_boards random employees (whole board with every column, inbound, totals; as text) vs board() rows as text" "$bj ms" "$bb ms" "${r10}x" "<= 1.3x" "$(met "$r10" 1.3)"
-if [ "$big" != bench_small ]; then
-    # the two datasets read in turns, round by round, each after a warm-up
-    say "board scaling: $small vs $scale deals"
-    tb=""; tsm=""
-    for r in $(seq 1 "$rounds"); do
-        for db in bench_small "$big"; do
-            e=$(emps "$db" "$r")
-            q "$db" "SELECT bench.boards('sql', '$e', 'today', false)" >/dev/null
-            v="$(q "$db" "SELECT bench.boards('c', (('$e'::bigint[])[1:5]), 'today', false); SELECT bench.boards('c', '$e', 'today', false)" | tail -1)"
-            if [ "$db" = bench_small ]; then tsm+="$v"$'\n'; else tb+="$v"$'\n'; fi
-        done
-    done
-    sbig=$(printf '%s' "$tb" | median); ssm=$(printf '%s' "$tsm" | median)
-    r5=$(ratio "$sbig" "$ssm")
-    row "board() 'today' at $scale deals vs at $small deals (about 100 deals per employee in both; read in turns)" "$sbig ms" "$ssm ms" "${r5}x" "<= 1.2x" "$(met "$r5" 1.2)"
-fi
+[ "$big" = bench_small ] || board_scaling
 
 say "board of a head over a ~100-person subtree"
 head=$(q "$big" "SELECT bench.make_division()")
