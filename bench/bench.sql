@@ -348,6 +348,51 @@ END
 $$;
 
 /*
+ * The same move as bench.move_random, as the hand-written DML of the moves
+ * floor (bench.moves('floor')): for pgbench with the user triggers of deal
+ * and activity disabled, so that concurrent movers can be compared with
+ * concurrent writers of the same rows and indexes without any rule.
+ */
+CREATE FUNCTION bench.move_random_floor(d bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    target bigint;
+    v_stage bigint;
+    v_owner bigint;
+    v_next bigint;
+    v_amount numeric;
+    nid bigint;
+BEGIN
+    SELECT s2.id INTO target
+      FROM salesboard.deal x
+      JOIN salesboard.stage s ON s.id = x.stage_id
+      JOIN salesboard.stage s2 ON s2.pipeline_id = x.pipeline_id AND s2.kind = 'open' AND s2.id <> s.id
+     WHERE x.id = d AND x.status = 'open'
+     ORDER BY (s2.position - s.position + 100) % 100
+     LIMIT 1;
+    IF target IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT x.stage_id, x.owner_id, x.next_activity_id, x.amount
+      INTO v_stage, v_owner, v_next, v_amount
+      FROM salesboard.deal x WHERE x.id = d FOR UPDATE;
+    UPDATE salesboard.activity SET status = 'done', result = 'Moved by pgbench', done_at = now()
+     WHERE id = v_next;
+    INSERT INTO salesboard.activity (deal_id, kind, subject, due_at, created_at)
+    VALUES (d, 'interaction', 'Next step', now() + interval '1 day', now())
+    RETURNING id INTO nid;
+    UPDATE salesboard.deal SET stage_id = target, stage_entered_at = now(),
+           next_due = now() + interval '1 day', next_activity_id = nid
+     WHERE id = d;
+    INSERT INTO salesboard.stage_history (deal_id, event, from_stage_id, to_stage_id, moved_at,
+           moved_by_role, owner_id, amount, result, activity_id, next_activity_id)
+    VALUES (d, 'move', v_stage, target, now(), current_user, v_owner, v_amount,
+            'Moved by pgbench', v_next, nid);
+END
+$$;
+
+/*
  * A head over about 100 people: the generator's teams have about 10, so
  * group ten teams of one region under a new division headed by the first
  * team's head. Returns that head's id.
