@@ -67,7 +67,6 @@ PG_FUNCTION_INFO_V1(sb_dismiss_inbound);
 PG_FUNCTION_INFO_V1(sb_accept_inbound);
 PG_FUNCTION_INFO_V1(sb_link_inbound);
 
-#define MAX_PAYLOAD 7000		/* NOTIFY takes less than 8000 bytes */
 
 /* ------------------------------------------------------------------
  * Small readers
@@ -179,36 +178,27 @@ processed_folder(const char *folder)
  * "owners":[...],"deals":[...]}: one per call, at commit.
  * ------------------------------------------------------------------ */
 static void
-append_ids(StringInfo buf, const char *name, const int64 *ids, int n)
-{
-	int			i;
-
-	appendStringInfo(buf, ",\"%s\":[", name);
-	for (i = 0; i < n; i++)
-		appendStringInfo(buf, "%s" INT64_FORMAT, i ? "," : "", ids[i]);
-	appendStringInfoChar(buf, ']');
-}
-
-static void
 notify_inbound(const char *change, int64 *ids, int n, int64 *owners, int nowners,
 			   int64 *deals, int ndeals)
 {
 	StringInfoData buf;
 
+	if (!sb_live_changes())
+		return;
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"event\":\"inbound\",\"change\":\"%s\"", change);
 	n = sb_sort_unique_int64(ids, n);
 	nowners = sb_sort_unique_int64(owners, nowners);
 	ndeals = sb_sort_unique_int64(deals, ndeals);
-	if ((n + nowners + ndeals) * 21 + 100 < MAX_PAYLOAD)
-		append_ids(&buf, "requests", ids, n);
+	if ((n + nowners + ndeals) * 21 + 100 < SB_LIVE_MAX_PAYLOAD)
+		sb_live_append_ids(&buf, "requests", ids, n);
 	else
 		appendStringInfo(&buf, ",\"request_count\":%d", n);
-	if ((nowners + ndeals) * 21 + 100 < MAX_PAYLOAD)
+	if ((nowners + ndeals) * 21 + 100 < SB_LIVE_MAX_PAYLOAD)
 	{
-		append_ids(&buf, "owners", owners, nowners);
+		sb_live_append_ids(&buf, "owners", owners, nowners);
 		if (ndeals > 0)
-			append_ids(&buf, "deals", deals, ndeals);
+			sb_live_append_ids(&buf, "deals", deals, ndeals);
 	}
 	appendStringInfoChar(&buf, '}');
 	sb_live_notify(buf.data);

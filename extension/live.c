@@ -42,6 +42,18 @@ sb_live_changes(void)
 	return live_changes;
 }
 
+/* Appends ,"name":[id,...] to a payload being built. */
+void
+sb_live_append_ids(StringInfo buf, const char *name, const int64 *ids, int n)
+{
+	int			i;
+
+	appendStringInfo(buf, ",\"%s\":[", name);
+	for (i = 0; i < n; i++)
+		appendStringInfo(buf, "%s" INT64_FORMAT, i ? "," : "", ids[i]);
+	appendStringInfoChar(buf, ']');
+}
+
 /* Queues one notification on channel "salesboard", if changes are announced. */
 void
 sb_live_notify(const char *payload)

@@ -6,7 +6,16 @@
 #ifndef SB_LIVE_H
 #define SB_LIVE_H
 
+#include "postgres.h"
+
+
+#include "lib/stringinfo.h"
+
+/* a NOTIFY payload takes less than 8000 bytes; ours stay below this */
+#define SB_LIVE_MAX_PAYLOAD 7000
+
 extern void sb_live_init(void);
+extern void sb_live_append_ids(StringInfo buf, const char *name, const int64 *ids, int n);
 extern bool sb_live_changes(void);
 extern void sb_live_notify(const char *payload);
 

@@ -40,7 +40,6 @@
 
 PG_FUNCTION_INFO_V1(sb_deal_notify_trigger);
 
-#define MAX_PAYLOAD 7000		/* NOTIFY takes less than 8000 bytes */
 
 enum
 {
@@ -94,17 +93,6 @@ created_set(void)
 	return created_now;
 }
 
-static void
-append_ids(StringInfo buf, const char *name, const IdSet *s)
-{
-	int			i;
-
-	appendStringInfo(buf, ",\"%s\":[", name);
-	for (i = 0; i < s->n; i++)
-		appendStringInfo(buf, "%s" INT64_FORMAT, i ? "," : "", s->ids[i]);
-	appendStringInfoChar(buf, ']');
-}
-
 static char *
 payload(bool created, int what, const IdSet *deals, const IdSet *owners)
 {
@@ -112,8 +100,8 @@ payload(bool created, int what, const IdSet *deals, const IdSet *owners)
 	StringInfoData buf;
 	int			i,
 				first = 1;
-	bool		with_deals = deals->n * 21 + owners->n * 21 < MAX_PAYLOAD - 200;
-	bool		with_owners = owners->n * 21 < MAX_PAYLOAD - 200;
+	bool		with_deals = deals->n * 21 + owners->n * 21 < SB_LIVE_MAX_PAYLOAD - 200;
+	bool		with_owners = owners->n * 21 < SB_LIVE_MAX_PAYLOAD - 200;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"event\":\"card\",\"change\":\"%s\",\"what\":[", created ? "create" : "update");
@@ -125,11 +113,11 @@ payload(bool created, int what, const IdSet *deals, const IdSet *owners)
 		}
 	appendStringInfoChar(&buf, ']');
 	if (with_deals)
-		append_ids(&buf, "deals", deals);
+		sb_live_append_ids(&buf, "deals", deals->ids, deals->n);
 	else
 		appendStringInfo(&buf, ",\"deal_count\":%d", deals->n);
 	if (with_owners)
-		append_ids(&buf, "owners", owners);
+		sb_live_append_ids(&buf, "owners", owners->ids, owners->n);
 	else
 		appendStringInfo(&buf, ",\"owner_count\":%d", owners->n);
 	appendStringInfoChar(&buf, '}');

@@ -59,7 +59,6 @@ PG_FUNCTION_INFO_V1(sb_unschedule_overdue_checks);
 
 #define JOB_PREFIX "salesboard_overdue_checks"
 #define JOB_COMMAND "SELECT salesboard.check_overdue()"
-#define MAX_PAYLOAD 7000
 
 /* ------------------------------------------------------------------
  * check_overdue(at)
@@ -183,30 +182,19 @@ static void
 notify_alerts(Raised *r)
 {
 	StringInfoData buf;
-	int			i,
-				nemp;
+	int			nemp;
 
-	if (r->n == 0)
+	if (r->n == 0 || !sb_live_changes())
 		return;
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"event\":\"alert\"");
-	if (r->n * 21 * 2 + 100 < MAX_PAYLOAD)
-	{
-		appendStringInfoString(&buf, ",\"alerts\":[");
-		for (i = 0; i < r->n; i++)
-			appendStringInfo(&buf, "%s" INT64_FORMAT, i ? "," : "", r->ids[i]);
-		appendStringInfoChar(&buf, ']');
-	}
+	if (r->n * 21 * 2 + 100 < SB_LIVE_MAX_PAYLOAD)
+		sb_live_append_ids(&buf, "alerts", r->ids, r->n);
 	else
 		appendStringInfo(&buf, ",\"alert_count\":%d", r->n);
 	nemp = sb_sort_unique_int64(r->employees, r->n);
-	if (nemp * 21 + buf.len + 20 < MAX_PAYLOAD)
-	{
-		appendStringInfoString(&buf, ",\"employees\":[");
-		for (i = 0; i < nemp; i++)
-			appendStringInfo(&buf, "%s" INT64_FORMAT, i ? "," : "", r->employees[i]);
-		appendStringInfoChar(&buf, ']');
-	}
+	if (nemp * 21 + buf.len + 20 < SB_LIVE_MAX_PAYLOAD)
+		sb_live_append_ids(&buf, "employees", r->employees, nemp);
 	else
 		appendStringInfo(&buf, ",\"employee_count\":%d", nemp);
 	appendStringInfoChar(&buf, '}');
