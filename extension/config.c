@@ -502,17 +502,7 @@ sb_pipeline_after(int64 after)
 int64
 sb_first_pipeline(void)
 {
-	HASH_SEQ_STATUS seq;
-	StageEntry *e;
-	int64		first = -1;
-
-	if (cache_stage.stages == NULL)
-		load_stages();
-	hash_seq_init(&seq, cache_stage.stages);
-	while ((e = hash_seq_search(&seq)) != NULL)
-		if (first == -1 || e->st.pipeline_id < first)
-			first = e->st.pipeline_id;
-	return first;
+	return sb_pipeline_after(PG_INT64_MIN);
 }
 
 /* An employee, or NULL when there is none (a miss is an answer). */
