@@ -639,13 +639,15 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION bench.overdue_round()
-RETURNS double precision
+/*
+ * The start of every round over the window: its alerts removed, the
+ * watermarks at its start (the rot watermarks past its end: nothing rots).
+ */
+CREATE FUNCTION bench.overdue_reset()
+RETURNS bench.overdue_window
 LANGUAGE plpgsql AS $$
 DECLARE
     w bench.overdue_window;
-    t0 timestamptz;
-    raised integer;
 BEGIN
     SELECT * INTO STRICT w FROM bench.overdue_window;
     DELETE FROM salesboard.alert a
@@ -656,6 +658,19 @@ BEGIN
     SELECT s.id, w.to_at - s.rot_days * interval '1 day'
       FROM salesboard.stage s WHERE s.rot_days > 0
         ON CONFLICT (stage_id) DO UPDATE SET entered_until = EXCLUDED.entered_until;
+    RETURN w;
+END
+$$;
+
+CREATE FUNCTION bench.overdue_round()
+RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    w bench.overdue_window;
+    t0 timestamptz;
+    raised integer;
+BEGIN
+    w := bench.overdue_reset();
     t0 := clock_timestamp();
     raised := salesboard.check_overdue(w.to_at);
     IF raised <> w.n THEN
@@ -678,9 +693,7 @@ DECLARE
     t0 timestamptz;
     raised integer;
 BEGIN
-    SELECT * INTO STRICT w FROM bench.overdue_window;
-    DELETE FROM salesboard.alert a
-     WHERE a.kind = 'activity_overdue' AND a.event_at >= w.from_at AND a.event_at < w.to_at;
+    w := bench.overdue_reset();
     t0 := clock_timestamp();
     INSERT INTO salesboard.alert (employee_id, kind, deal_id, activity_id, event_at)
     SELECT coalesce(a.assignee_id, d.owner_id), 'activity_overdue', a.deal_id, a.id, a.due_at
@@ -708,15 +721,7 @@ DECLARE
     w bench.overdue_window;
     plan json;
 BEGIN
-    SELECT * INTO STRICT w FROM bench.overdue_window;
-    DELETE FROM salesboard.alert a
-     WHERE a.kind = 'activity_overdue' AND a.event_at >= w.from_at AND a.event_at < w.to_at;
-    INSERT INTO salesboard.overdue_check (id, activities_until) VALUES (true, w.from_at)
-        ON CONFLICT (id) DO UPDATE SET activities_until = EXCLUDED.activities_until;
-    INSERT INTO salesboard.overdue_rot (stage_id, entered_until)
-    SELECT s.id, w.to_at - s.rot_days * interval '1 day'
-      FROM salesboard.stage s WHERE s.rot_days > 0
-        ON CONFLICT (stage_id) DO UPDATE SET entered_until = EXCLUDED.entered_until;
+    w := bench.overdue_reset();
     EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) SELECT salesboard.check_overdue($1)' INTO plan USING w.to_at;
     RETURN (plan -> 0 -> 'Plan' ->> 'Shared Hit Blocks')::bigint + (plan -> 0 -> 'Plan' ->> 'Shared Read Blocks')::bigint;
 END
