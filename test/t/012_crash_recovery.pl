@@ -110,6 +110,19 @@ my @owners = sort { $a <=> $b } grep { @{ $owner_deals{$_} } >= 2 } keys %owner_
 cmp_ok(scalar(@owners), '>=', $nclients, 'enough deal owners for ' . $nclients . ' clients');
 cmp_ok(scalar(@sources), '>=', 1, 'an active lead source');
 
+# the API call of one operation of a client's script, as SQL
+sub op_call
+{
+	my ($op) = @_;
+	return "salesboard.move_deal($op->{deal}, $op->{to}, '$op->{result}', "
+	  . "now() + interval '$op->{hours} hours', '$op->{subject}', request_id => '$op->{rid}')"
+	  if $op->{kind} eq 'move';
+	return "salesboard.receive_inbound($op->{source}, '$op->{sender}', "
+	  . "'$op->{subject}', 'body of $op->{ref}', external_ref => '$op->{ref}')"
+	  if $op->{kind} eq 'inbound';
+	return 'salesboard.check_overdue()';
+}
+
 sub uuid
 {
 	my $h = join '', map { sprintf '%04x', int(rand(65536)) } 1 .. 8;
@@ -193,20 +206,8 @@ sub round
 			push @script, "SELECT salesboard.set_employee($owner);" unless $t->{kind} eq 'check';
 			for my $op (@{ $t->{ops} })
 			{
-				if ($op->{kind} eq 'move')
-				{
-					push @script, "SELECT salesboard.move_deal($op->{deal}, $op->{to}, '$op->{result}', "
-					  . "now() + interval '$op->{hours} hours', '$op->{subject}', request_id => '$op->{rid}');";
-				}
-				elsif ($op->{kind} eq 'inbound')
-				{
-					push @script, "SELECT salesboard.receive_inbound($op->{source}, '$op->{sender}', "
-					  . "'$op->{subject}', 'body of $op->{ref}', external_ref => '$op->{ref}');";
-				}
-				else
-				{
-					push @script, 'SELECT salesboard.check_overdue();', 'SELECT now() AS checked_at \gset';
-				}
+				push @script, 'SELECT ' . op_call($op) . ';';
+				push @script, 'SELECT now() AS checked_at \gset' if $op->{kind} eq 'check';
 			}
 			push @script, 'COMMIT;', $t->{kind} eq 'check' ? "\\echo ACK $id :checked_at" : "\\echo ACK $id";
 			push @list, $t;
@@ -493,20 +494,10 @@ sub round
 		}
 		for my $op (@{ $t->{ops} })
 		{
-			if ($op->{kind} eq 'move')
-			{
-				push @sql, "SELECT 'move ' || replayed FROM salesboard.move_deal($op->{deal}, $op->{to}, '$op->{result}', "
-				  . "now() + interval '$op->{hours} hours', '$op->{subject}', request_id => '$op->{rid}');";
-			}
-			elsif ($op->{kind} eq 'inbound')
-			{
-				push @sql, "SELECT 'inbound ' || (salesboard.receive_inbound($op->{source}, '$op->{sender}', "
-				  . "'$op->{subject}', 'body of $op->{ref}', external_ref => '$op->{ref}') IS NOT NULL);";
-			}
-			else
-			{
-				push @sql, q{SELECT 'check ' || (salesboard.check_overdue() >= 0);};
-			}
+			my $call = op_call($op);
+			push @sql, $op->{kind} eq 'move' ? "SELECT 'move ' || replayed FROM $call;"
+			  : $op->{kind} eq 'inbound' ? "SELECT 'inbound ' || ($call IS NOT NULL);"
+			  : "SELECT 'check ' || ($call >= 0);";
 		}
 		splice @sql, 1, 0, "SELECT salesboard.set_employee($owner);" if defined $owner;
 		push @sql, 'COMMIT;';
