@@ -122,12 +122,13 @@ $$;
 
 /* ------------------------------------------------------------------
  * The board, written by hand: the indexed SELECT that returns the same
- * cards as salesboard.board(employee, horizon, subordinates => false).
+ * rows as salesboard.board(employee, horizon, subordinates => false),
+ * every column of salesboard.card (the column's place and kind, the
+ * stage, the deal, its client and service type names, its next
+ * activity, colour, rank and tags), in the same order.
  * ------------------------------------------------------------------ */
 CREATE FUNCTION bench.board_sql(emp bigint, horizon text, at timestamptz)
-RETURNS TABLE (stage_id bigint, deal_id bigint, title text, client text, service_type text,
-               amount numeric, next_due timestamptz, next_subject text, colour text,
-               priority boolean, owner_id bigint, rank bigint)
+RETURNS SETOF salesboard.card
 LANGUAGE sql STABLE AS $$
     WITH h AS (
         SELECT e.id, e.time_zone, t.today,
@@ -139,12 +140,25 @@ LANGUAGE sql STABLE AS $$
                ((t.today - 6)::timestamp AT TIME ZONE e.time_zone) AS since
           FROM salesboard.employee e
           CROSS JOIN LATERAL (SELECT (at AT TIME ZONE e.time_zone)::date AS today) t
-         WHERE e.id = emp)
-    SELECT c.stage_id, c.id, c.title, cl.name, st.name, c.amount, c.next_due, a.subject,
-           c.colour, c.priority, c.owner_id,
-           row_number() OVER (PARTITION BY c.stage_id ORDER BY c.ord1, c.ord2, c.id)
+         WHERE e.id = emp),
+    -- a pipeline's columns: its open stages in order, then Won, then Lost
+    s AS (
+        SELECT s.id, s.pipeline_id, s.name, s.kind,
+               row_number() OVER (PARTITION BY s.pipeline_id
+                                  ORDER BY CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END,
+                                           s.position, s.id)::integer AS col
+          FROM salesboard.stage s)
+    SELECT s.col, CASE s.kind WHEN 'open' THEN 'stage' ELSE s.kind END, c.stage_id, s.name,
+           c.id, c.title, cl.name, st.name, c.amount, c.next_due, a.subject, c.colour,
+           c.priority, c.owner_id,
+           row_number() OVER (PARTITION BY s.pipeline_id, s.col ORDER BY c.ord1, c.ord2, c.id)::integer,
+           s.pipeline_id, c.currency::text, a.kind, c.closed_at, c.client_id, c.service_type_id,
+           a.all_day, a.due_date,
+           ARRAY(SELECT t.name FROM salesboard.deal_tag dt JOIN salesboard.tag t ON t.id = dt.tag_id
+                  WHERE dt.deal_id = c.id ORDER BY t.name COLLATE "C")
       FROM (SELECT d.id, d.stage_id, d.title, d.client_id, d.service_type_id, d.amount,
-                   d.next_due, d.next_activity_id, d.priority, d.owner_id,
+                   d.currency, d.next_due, d.next_activity_id, d.priority, d.owner_id,
+                   NULL::timestamptz AS closed_at,
                    CASE WHEN d.next_due < at THEN 'red' WHEN d.next_due < h.tomorrow THEN 'yellow'
                         ELSE 'green' END AS colour,
                    d.next_due AS ord1, 0::double precision AS ord2
@@ -152,26 +166,25 @@ LANGUAGE sql STABLE AS $$
                 ON d.owner_id = h.id AND d.status = 'open' AND d.next_due < h.horizon_end
             UNION ALL
             SELECT d.id, d.stage_id, d.title, d.client_id, d.service_type_id, d.amount,
-                   NULL, NULL, d.priority, d.owner_id, 'green',
+                   d.currency, NULL, NULL, d.priority, d.owner_id, d.closed_at, 'green',
                    NULL, -extract(epoch FROM d.closed_at)::double precision
               FROM h JOIN salesboard.deal d
                 ON d.owner_id = h.id AND d.status <> 'open' AND d.closed_at >= h.since
              WHERE d.closed_at <= at) c
-      JOIN salesboard.stage s ON s.id = c.stage_id
+      JOIN s ON s.id = c.stage_id
       LEFT JOIN salesboard.client cl ON cl.id = c.client_id
       LEFT JOIN salesboard.service_type st ON st.id = c.service_type_id
       LEFT JOIN salesboard.activity a ON a.id = c.next_activity_id
-     ORDER BY s.pipeline_id, s.position, c.ord1, c.ord2, c.id
+     ORDER BY s.pipeline_id, s.col, c.ord1, c.ord2, c.id
 $$;
 
 /*
  * The same for a department head: every owner of the subtree, each with
- * the horizon of their own calendar, merged in due order.
+ * the horizon of their own calendar, merged in due order; open deals only
+ * (board(..., closed_days => 0)).
  */
 CREATE FUNCTION bench.head_board_sql(emp bigint, horizon text, at timestamptz)
-RETURNS TABLE (stage_id bigint, deal_id bigint, title text, client text, service_type text,
-               amount numeric, next_due timestamptz, next_subject text, colour text,
-               priority boolean, owner_id bigint, rank bigint)
+RETURNS SETOF salesboard.card
 LANGUAGE sql STABLE AS $$
     WITH RECURSIVE sub(id) AS (
         SELECT d.id FROM salesboard.department d WHERE d.head_id = emp
@@ -186,19 +199,30 @@ LANGUAGE sql STABLE AS $$
                ((t.today + 1)::timestamp AT TIME ZONE e.time_zone) AS tomorrow
           FROM salesboard.employee e
           CROSS JOIN LATERAL (SELECT (at AT TIME ZONE e.time_zone)::date AS today) t
-         WHERE e.id = emp OR e.department_id IN (SELECT id FROM sub))
-    SELECT d.stage_id, d.id, d.title, cl.name, st.name, d.amount, d.next_due, a.subject,
+         WHERE e.id = emp OR e.department_id IN (SELECT id FROM sub)),
+    s AS (
+        SELECT s.id, s.pipeline_id, s.name, s.kind,
+               row_number() OVER (PARTITION BY s.pipeline_id
+                                  ORDER BY CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END,
+                                           s.position, s.id)::integer AS col
+          FROM salesboard.stage s)
+    SELECT s.col, 'stage', d.stage_id, s.name,
+           d.id, d.title, cl.name, st.name, d.amount, d.next_due, a.subject,
            CASE WHEN d.next_due < at THEN 'red' WHEN d.next_due < h.tomorrow THEN 'yellow'
                 ELSE 'green' END,
            d.priority, d.owner_id,
-           row_number() OVER (PARTITION BY d.stage_id ORDER BY d.next_due, d.id)
+           row_number() OVER (PARTITION BY s.pipeline_id, s.col ORDER BY d.next_due, d.id)::integer,
+           s.pipeline_id, d.currency::text, a.kind, NULL::timestamptz, d.client_id, d.service_type_id,
+           a.all_day, a.due_date,
+           ARRAY(SELECT t.name FROM salesboard.deal_tag dt JOIN salesboard.tag t ON t.id = dt.tag_id
+                  WHERE dt.deal_id = d.id ORDER BY t.name COLLATE "C")
       FROM h JOIN salesboard.deal d
         ON d.owner_id = h.id AND d.status = 'open' AND d.next_due < h.horizon_end
-      JOIN salesboard.stage s ON s.id = d.stage_id
+      JOIN s ON s.id = d.stage_id
       LEFT JOIN salesboard.client cl ON cl.id = d.client_id
       LEFT JOIN salesboard.service_type st ON st.id = d.service_type_id
       LEFT JOIN salesboard.activity a ON a.id = d.next_activity_id
-     ORDER BY s.pipeline_id, s.position, d.next_due, d.id
+     ORDER BY s.pipeline_id, s.col, d.next_due, d.id
 $$;
 
 /*
@@ -235,19 +259,19 @@ END
 $$;
 
 /*
- * Buffers (shared hits and reads) one board() 'today' touches on average
- * over these employees, from EXPLAIN (ANALYZE, BUFFERS) of the reads: the
+ * Buffers (shared hits and reads) one board() 'today' (variant 'c') or
+ * the hand-written SELECT ('sql') touches on average over these employees, from EXPLAIN (ANALYZE, BUFFERS) of the reads: the
  * work at each scale, free of memory and cache effects; and the cards per
  * board beside it, to show the boards are alike.
  */
-CREATE FUNCTION bench.board_buffers(emps bigint[])
+CREATE FUNCTION bench.board_buffers(emps bigint[], variant text DEFAULT 'c')
 RETURNS numeric
 LANGUAGE plpgsql AS $$
 DECLARE
     plan json;
 BEGIN
-    EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) SELECT bench.boards(''c'', $1, ''today'', false)'
-       INTO plan USING emps;
+    EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) SELECT bench.boards($2, $1, ''today'', false)'
+       INTO plan USING emps, variant;
     RETURN round(((plan -> 0 -> 'Plan' ->> 'Shared Hit Blocks')::numeric
                   + (plan -> 0 -> 'Plan' ->> 'Shared Read Blocks')::numeric) / cardinality(emps), 1);
 END
@@ -260,7 +284,7 @@ LANGUAGE sql AS $$
       FROM unnest(emps) e, salesboard.board(e, 'today', subordinates => false) b
 $$;
 
--- do board() and the hand-written SQL return the same cards for these employees?
+-- do board() and the hand-written SQL return the same rows, every column, in the same order?
 CREATE FUNCTION bench.boards_agree(emps bigint[], horizon text, head boolean)
 RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -271,18 +295,14 @@ DECLARE
 BEGIN
     FOREACH e IN ARRAY emps LOOP
         IF head THEN
-            SELECT string_agg(format('%s/%s/%s/%s', x.deal_id, x.stage_id, x.colour, x.rank), ',')
-              INTO a FROM salesboard.board(e, horizon, closed_days => 0) x;
-            SELECT string_agg(format('%s/%s/%s/%s', y.deal_id, y.stage_id, y.colour, y.rank), ',')
-              INTO b FROM bench.head_board_sql(e, horizon, now()) y;
+            SELECT string_agg(x::text, E'\n') INTO a FROM salesboard.board(e, horizon, closed_days => 0) x;
+            SELECT string_agg(y::text, E'\n') INTO b FROM bench.head_board_sql(e, horizon, now()) y;
         ELSE
-            SELECT string_agg(format('%s/%s/%s/%s', x.deal_id, x.stage_id, x.colour, x.rank), ',')
-              INTO a FROM salesboard.board(e, horizon, subordinates => false) x;
-            SELECT string_agg(format('%s/%s/%s/%s', y.deal_id, y.stage_id, y.colour, y.rank), ',')
-              INTO b FROM bench.board_sql(e, horizon, now()) y;
+            SELECT string_agg(x::text, E'\n') INTO a FROM salesboard.board(e, horizon, subordinates => false) x;
+            SELECT string_agg(y::text, E'\n') INTO b FROM bench.board_sql(e, horizon, now()) y;
         END IF;
         IF a IS DISTINCT FROM b THEN
-            RAISE WARNING 'board of employee % differs: board() % / SQL %', e, a, b;
+            RAISE WARNING E'board of employee % differs\nboard(): %\nSQL:     %', e, a, b;
             RETURN false;
         END IF;
     END LOOP;

@@ -54,6 +54,8 @@ sb_cardinfo_open(SbCardInfoReader *r)
 	r->clients = name_cache("salesboard card clients", 64);
 	r->services = name_cache("salesboard card service types", 16);
 	r->tags = name_cache("salesboard card tags", 16);
+	r->max_tag_ids = 8;			/* grown by repalloc: stays in this context */
+	r->tag_ids = palloc(sizeof(int64) * r->max_tag_ids);
 }
 
 void
@@ -126,26 +128,26 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/*
+ * The deal's tag names, sorted. Its tag ids come from deal_tag_pkey
+ * (deal_id, tag_id) as an index-only scan reads them.
+ */
 static void
 read_tags(SbCardInfoReader *r, const SbCard *c, SbCardInfo *out)
 {
-	TupleTableSlot *slot;
-	int			max = 0;
-	bool		isnull;
+	int			n = sb_probe_index_only(&r->tags_by_deal, c->deal_id, 2,
+										sb_cat.deal_tag_att[DEAL_TAG_TAG_ID],
+										&r->tag_ids, &r->max_tag_ids);
+	int			i;
 
-	for (slot = sb_probe(&r->tags_by_deal, c->deal_id); slot != NULL;
-		 slot = sb_probe_next(&r->tags_by_deal))
+	for (i = 0; i < n; i++)
 	{
-		char	   *name = lookup_name(r->tags, &r->tags_by_id, sb_cat.tag_att[TAG_NAME],
-										 sb_slot_int8(slot, sb_cat.deal_tag_att[DEAL_TAG_TAG_ID], &isnull));
+		char	   *name = lookup_name(r->tags, &r->tags_by_id, sb_cat.tag_att[TAG_NAME], r->tag_ids[i]);
 
 		if (name == NULL)
 			continue;
-		if (out->ntags == max)
-		{
-			max = Max(4, max * 2);
-			out->tags = out->tags ? repalloc(out->tags, sizeof(char *) * max) : palloc(sizeof(char *) * max);
-		}
+		if (out->tags == NULL)
+			out->tags = palloc(sizeof(char *) * n);
 		out->tags[out->ntags++] = name;
 	}
 	if (out->ntags > 1)

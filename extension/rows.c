@@ -11,11 +11,13 @@
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/visibilitymap.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
@@ -61,6 +63,7 @@ sb_probe_begin(SbProbe *p, Relation rel, Oid indexoid, Snapshot snap)
 	p->snap = snap;
 	p->scan = index_beginscan(rel, p->idx, snap, 1, 0);
 	p->slot = table_slot_create(rel, NULL);
+	p->vmbuf = InvalidBuffer;
 }
 
 TupleTableSlot *
@@ -80,9 +83,58 @@ sb_probe_next(SbProbe *p)
 	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot) ? p->slot : NULL;
 }
 
+/*
+ * The bigint column of every row with key id whose index entry holds it
+ * (index column idxatt, table column heapatt), as an index-only scan reads
+ * it: from the index entry when the visibility map marks the row's page
+ * all-visible, else from the row. Appends to *values (grown in the current
+ * memory context, *max its room) and returns how many there are.
+ */
+int
+sb_probe_index_only(SbProbe *p, int64 id, AttrNumber idxatt, AttrNumber heapatt,
+					int64 **values, int *max)
+{
+	IndexScanDesc scan = p->scan;
+	ScanKeyData key;
+	ItemPointer tid;
+	int			n = 0;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan->xs_want_itup = true;	/* read before the rescan: where entries are kept */
+	index_rescan(scan, &key, 1, NULL, 0);
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		v;
+
+		if (VM_ALL_VISIBLE(p->rel, ItemPointerGetBlockNumber(tid), &p->vmbuf))
+		{
+			Assert(scan->xs_itup != NULL);
+			v = index_getattr(scan->xs_itup, idxatt, scan->xs_itupdesc, &isnull);
+			PredicateLockPage(p->rel, ItemPointerGetBlockNumber(tid), p->snap);
+		}
+		else if (index_fetch_heap(scan, p->slot))
+			v = slot_getattr(p->slot, heapatt, &isnull);
+		else
+			continue;			/* not visible to the snapshot */
+		if (isnull)
+			continue;
+		if (n == *max)
+		{
+			*max = Max(4, *max * 2);
+			*values = *values ? repalloc(*values, sizeof(int64) * *max)
+				: palloc(sizeof(int64) * *max);
+		}
+		(*values)[n++] = DatumGetInt64(v);
+	}
+	return n;
+}
+
 void
 sb_probe_end(SbProbe *p)
 {
+	if (BufferIsValid(p->vmbuf))
+		ReleaseBuffer(p->vmbuf);
 	index_endscan(p->scan);
 	ExecDropSingleTupleTableSlot(p->slot);
 	index_close(p->idx, NoLock);

@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "datatype/timestamp.h"
 #include "executor/tuptable.h"
+#include "storage/buf.h"
 #include "storage/lockdefs.h"
 #include "utils/array.h"
 #include "utils/relcache.h"
@@ -48,10 +49,13 @@ typedef struct SbProbe
 	Snapshot	snap;
 	struct IndexScanDescData *scan;
 	TupleTableSlot *slot;
+	Buffer		vmbuf;			/* visibility map page of sb_probe_index_only() */
 } SbProbe;
 extern void sb_probe_begin(SbProbe *p, Relation rel, Oid indexoid, Snapshot snap);
 extern TupleTableSlot *sb_probe(SbProbe *p, int64 id);
 extern TupleTableSlot *sb_probe_next(SbProbe *p);
+extern int	sb_probe_index_only(SbProbe *p, int64 id, AttrNumber idxatt,
+								AttrNumber heapatt, int64 **values, int *max);
 extern void sb_probe_end(SbProbe *p);
 
 /* slot and tuple readers */

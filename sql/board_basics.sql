@@ -66,3 +66,21 @@ SELECT board_text(10, 'week', at => '2026-03-10 09:00+00', width => 22);
 
 SELECT board(10, 'fortnight', at => '2026-03-10 09:00+00');
 SELECT board(10, tags => '{NoSuchTag}', at => '2026-03-10 09:00+00');
+
+-- the cards' tags as an index-only scan reads them: once VACUUM has marked
+-- deal_tag's pages all-visible, board() takes the tag ids from the entries
+-- of deal_tag_pkey; a change not yet vacuumed is read from the rows.
+-- (CHECKPOINT first: with synchronous_commit off, a row's commit hint, which
+-- VACUUM needs before it marks a page all-visible, waits for the WAL flush.)
+CHECKPOINT;
+VACUUM (INDEX_CLEANUP ON) salesboard.deal_tag;
+CREATE EXTENSION pg_visibility;
+SELECT bool_and(all_visible) AS all_visible FROM pg_visibility_map('salesboard.deal_tag');
+SELECT title, tags FROM board(10, 'week', at => '2026-03-10 09:00+00', closed_days => 0) ORDER BY title;
+BEGIN;
+INSERT INTO deal_tag (deal_id, tag_id) SELECT id, 1 FROM deal WHERE title = 'Call today';
+DELETE FROM deal_tag WHERE deal_id = (SELECT id FROM deal WHERE title = 'Overdue audit');
+SELECT bool_and(all_visible) AS all_visible FROM pg_visibility_map('salesboard.deal_tag');
+SELECT title, tags FROM board(10, 'week', at => '2026-03-10 09:00+00', closed_days => 0) ORDER BY title;
+ROLLBACK;
+DROP EXTENSION pg_visibility;
