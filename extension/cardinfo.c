@@ -2,14 +2,18 @@
  * cardinfo.c: what a card shows beyond the deal row (services layer), read
  * by primary key with one index scan per relation kept open for the whole
  * board and re-keyed per card; client, service type and tag names cached
- * per call (a board repeats them).
+ * per call (a board repeats them). Service types and tags, catalogues of a
+ * few pages, are read whole when the board opens (one page read instead of
+ * a probe per name), as the planner hashes a small table for a join.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -24,6 +28,9 @@ typedef struct NameEntry
 	char	   *name;
 } NameEntry;
 
+/* a catalogue of at most this many pages is read whole into its cache */
+#define SMALL_CATALOGUE_PAGES 4
+
 static HTAB *
 name_cache(const char *what, long size)
 {
@@ -33,6 +40,35 @@ name_cache(const char *what, long size)
 	ctl.entrysize = sizeof(NameEntry);
 	ctl.hcxt = CurrentMemoryContext;
 	return hash_create(what, size, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
+ * Read a small catalogue (id, name) whole into its cache, as snap shows it:
+ * true when done, and then an id not in the cache has no row. A larger one
+ * is left to the probes.
+ */
+static bool
+preload_names(HTAB *cache, Relation rel, AttrNumber id_att, AttrNumber name_att, Snapshot snap)
+{
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (RelationGetNumberOfBlocks(rel) > SMALL_CATALOGUE_PAGES)
+		return false;
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		int64		id = sb_slot_int8(slot, id_att, &isnull);
+		NameEntry  *e = hash_search(cache, &id, HASH_ENTER, NULL);
+		Datum		v = slot_getattr(slot, name_att, &isnull);
+
+		e->name = isnull ? NULL : TextDatumGetCString(v);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return true;
 }
 
 void
@@ -54,6 +90,9 @@ sb_cardinfo_open(SbCardInfoReader *r)
 	r->clients = name_cache("salesboard card clients", 64);
 	r->services = name_cache("salesboard card service types", 16);
 	r->tags = name_cache("salesboard card tags", 16);
+	r->services_complete = preload_names(r->services, r->service_type, sb_cat.service_type_att[SERVICE_TYPE_ID],
+										 sb_cat.service_type_att[SERVICE_TYPE_NAME], snap);
+	r->tags_complete = preload_names(r->tags, r->tag, sb_cat.tag_att[TAG_ID], sb_cat.tag_att[TAG_NAME], snap);
 	r->max_tag_ids = 8;			/* grown by repalloc: stays in this context */
 	r->tag_ids = palloc(sizeof(int64) * r->max_tag_ids);
 }
@@ -73,13 +112,22 @@ sb_cardinfo_close(SbCardInfoReader *r)
 	table_close(r->client, NoLock);
 }
 
-/* The name (column att) of a row found by primary key, cached per call. */
+/*
+ * The name (column att) of a row found by primary key, cached per call;
+ * in a complete cache (preload_names) a miss means there is no such row.
+ */
 static char *
-lookup_name(HTAB *cache, SbProbe *probe, AttrNumber att, int64 id)
+lookup_name(HTAB *cache, bool complete, SbProbe *probe, AttrNumber att, int64 id)
 {
 	bool		found;
-	NameEntry  *e = hash_search(cache, &id, HASH_ENTER, &found);
+	NameEntry  *e;
 
+	if (complete)
+	{
+		e = hash_search(cache, &id, HASH_FIND, NULL);
+		return e ? e->name : NULL;
+	}
+	e = hash_search(cache, &id, HASH_ENTER, &found);
 	if (!found)
 	{
 		TupleTableSlot *slot = sb_probe(probe, id);
@@ -142,7 +190,7 @@ read_tags(SbCardInfoReader *r, const SbCard *c, SbCardInfo *out)
 
 	for (i = 0; i < n; i++)
 	{
-		char	   *name = lookup_name(r->tags, &r->tags_by_id, sb_cat.tag_att[TAG_NAME], r->tag_ids[i]);
+		char	   *name = lookup_name(r->tags, r->tags_complete, &r->tags_by_id, sb_cat.tag_att[TAG_NAME], r->tag_ids[i]);
 
 		if (name == NULL)
 			continue;
@@ -159,9 +207,9 @@ sb_cardinfo_read(SbCardInfoReader *r, const SbCard *c, SbCardInfo *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (c->has_client)
-		out->client = lookup_name(r->clients, &r->clients_by_id, sb_cat.client_att[CLIENT_NAME], c->client_id);
+		out->client = lookup_name(r->clients, false, &r->clients_by_id, sb_cat.client_att[CLIENT_NAME], c->client_id);
 	if (c->has_service_type)
-		out->service_type = lookup_name(r->services, &r->services_by_id, sb_cat.service_type_att[SERVICE_TYPE_NAME],
+		out->service_type = lookup_name(r->services, r->services_complete, &r->services_by_id, sb_cat.service_type_att[SERVICE_TYPE_NAME],
 									   c->service_type_id);
 	read_next_activity(r, c, out);
 	read_tags(r, c, out);

@@ -30,6 +30,8 @@ typedef struct SbCardInfoReader
 	HTAB	   *clients;
 	HTAB	   *services;
 	HTAB	   *tags;
+	bool		services_complete;	/* read whole: a miss means no row */
+	bool		tags_complete;
 	int64	   *tag_ids;		/* one deal's tag ids; room for max_tag_ids */
 	int			max_tag_ids;
 } SbCardInfoReader;

@@ -126,8 +126,8 @@
 
 /* the name column of client, service_type and tag; deal_tag's tag */
 #define SB_CLIENT_COLUMNS(X) X(CLIENT_NAME, "name")
-#define SB_SERVICE_TYPE_COLUMNS(X) X(SERVICE_TYPE_NAME, "name")
-#define SB_TAG_COLUMNS(X) X(TAG_NAME, "name")
+#define SB_SERVICE_TYPE_COLUMNS(X) X(SERVICE_TYPE_ID, "id") X(SERVICE_TYPE_NAME, "name")
+#define SB_TAG_COLUMNS(X) X(TAG_ID, "id") X(TAG_NAME, "name")
 #define SB_DEAL_TAG_COLUMNS(X) X(DEAL_TAG_TAG_ID, "tag_id")
 
 #define SB_INBOUND_COLUMNS(X) \

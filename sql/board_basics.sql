@@ -84,3 +84,15 @@ SELECT bool_and(all_visible) AS all_visible FROM pg_visibility_map('salesboard.d
 SELECT title, tags FROM board(10, 'week', at => '2026-03-10 09:00+00', closed_days => 0) ORDER BY title;
 ROLLBACK;
 DROP EXTENSION pg_visibility;
+
+-- service types and tags of more than a few pages are probed by id rather
+-- than read whole when the board opens: the same names either way
+BEGIN;
+INSERT INTO tag (id, name) SELECT 1000 + g, 'Campaign ' || g || ' ' || repeat('.', 60) FROM generate_series(1, 1000) g;
+INSERT INTO service_type (id, name) SELECT 1000 + g, 'Service ' || g || ' ' || repeat('.', 60) FROM generate_series(1, 1000) g;
+SELECT pg_relation_size('salesboard.tag') > 4 * 8192 AS tag_large,
+       pg_relation_size('salesboard.service_type') > 4 * 8192 AS service_type_large;
+INSERT INTO deal_tag (deal_id, tag_id) SELECT id, 1777 FROM deal WHERE title IN ('Call today', 'Overdue audit');
+UPDATE deal SET service_type_id = 1999 WHERE title = 'Call today';
+SELECT title, service_type, tags FROM board(10, 'week', at => '2026-03-10 09:00+00', closed_days => 0) ORDER BY title;
+ROLLBACK;
