@@ -29,6 +29,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -130,6 +131,36 @@ sb_effective_due(TimestampTz due, bool all_day, pg_tz *tz)
 	return sb_end_of_day(sb_local_date(due, tz), tz);
 }
 
+/*
+ * The owner of a deal as sb_deal_owner() reads it (the newest data), for
+ * the per-row checks of this file. A statement that writes many activities
+ * of one deal in a row (an import grouped by deal) fetches it once: the
+ * answer serves the next row while the transaction and its command id are
+ * the same. A row the current command wrote is not visible to that command
+ * anyway, and a later command that changes a deal has a new command id.
+ */
+static bool
+row_deal_owner(int64 deal_id, int64 *owner_id)
+{
+	static LocalTransactionId lxid = InvalidLocalTransactionId;
+	static CommandId cid;
+	static int64 deal;
+	static bool found;
+	static int64 owner;
+	CommandId	current = GetCurrentCommandId(false);
+
+	if (lxid != MyProc->lxid || cid != current || deal != deal_id)
+	{
+		lxid = InvalidLocalTransactionId;	/* until the fetch has returned */
+		found = sb_deal_owner(deal_id, &owner);
+		lxid = MyProc->lxid;
+		cid = current;
+		deal = deal_id;
+	}
+	*owner_id = owner;
+	return found;
+}
+
 /* The time zone of a deal's owner, or NULL when the deal is not there. */
 static pg_tz *
 deal_owner_tz(int64 deal_id)
@@ -137,7 +168,7 @@ deal_owner_tz(int64 deal_id)
 	int64		owner;
 	const SbEmployee *emp;
 
-	if (!sb_deal_owner(deal_id, &owner) || (emp = sb_employee(owner)) == NULL)
+	if (!row_deal_owner(deal_id, &owner) || (emp = sb_employee(owner)) == NULL)
 		return NULL;
 	return emp->tz;
 }
@@ -153,7 +184,7 @@ check_not_in_past(TimestampTz due, TimestampTz at, int64 deal_id)
 
 	if (due >= at)
 		return;
-	owner = sb_deal_owner(deal_id, &owner_id) ? sb_employee(owner_id) : NULL;
+	owner = row_deal_owner(deal_id, &owner_id) ? sb_employee(owner_id) : NULL;
 	tz = owner != NULL ? owner->tz : sb_tz_lookup("UTC");
 	zone = owner != NULL ? owner->time_zone : "UTC";
 	ereport(ERROR,
@@ -270,7 +301,7 @@ planned_for_active(HeapTuple tup, TupleDesc desc, int64 deal_id)
 
 	if (!isnull)
 		sb_require_active(sb_employee(DatumGetInt64(v)), "no activity can be assigned to them");
-	else if (sb_deal_owner(deal_id, &owner))
+	else if (row_deal_owner(deal_id, &owner))
 		sb_require_active(sb_employee(owner), "no activity can be planned for them; hand the deal to someone else first");
 }
 
@@ -285,7 +316,8 @@ activity_before_insert(TriggerData *td)
 				due_null,
 				date_null;
 	int64		deal_id,
-				id;
+				id,
+				owner;
 	TimestampTz due;
 	Datum		v;
 	SbActStatus status;
@@ -294,7 +326,7 @@ activity_before_insert(TriggerData *td)
 	if (isnull)
 		return tup;				/* NOT NULL says it */
 	/* the same answer for unknown and invisible deals, before RLS or the FK */
-	if (!sb_is_admin() && !sb_deal_visible(deal_id))
+	if (!sb_is_admin() && !(row_deal_owner(deal_id, &owner) && sb_can_access_owner(owner)))
 		sb_deal_not_found(deal_id);
 	id = sb_server_id(tup, desc, ATT(ACT_ID), sb_cat.activity_id_seq, &e);
 	v = getcol(tup, desc, ACT_DUE_AT, &due_null);

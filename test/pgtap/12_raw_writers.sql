@@ -25,7 +25,7 @@ BEGIN;
 SET search_path = salesboard, public;
 SET TimeZone = 'UTC';
 
-SELECT plan(48);
+SELECT plan(49);
 
 -- ==================================================================
 -- raw INSERT of a deal and of its activity, in one transaction
@@ -227,6 +227,15 @@ SELECT is((SELECT (a.due_at, d.next_due = a.due_at)::text
           '("2026-03-12 18:14:59.999999+00",t)',
           'owner change: other deals of the old owner are unchanged');
 SELECT is_empty('SELECT * FROM salesboard.verify()', 'owner change: verify() is empty');
+-- a row's checks read the deal's owner as the newest data shows it, also
+-- for the next row of the same deal in the same transaction
+INSERT INTO activity (deal_id, subject, all_day, due_date) VALUES (:n, 'Before the handover', true, '2027-03-20');
+UPDATE deal SET owner_id = 4 WHERE id = :n;
+INSERT INTO activity (deal_id, subject, all_day, due_date) VALUES (:n, 'After the handover', true, '2027-03-20');
+SELECT is((SELECT string_agg(format('%s: %s', subject, due_at), '; ' ORDER BY id)
+             FROM activity WHERE deal_id = :n AND subject LIKE '% handover'),
+          'Before the handover: 2027-03-20 20:59:59.999999+00; After the handover: 2027-03-20 20:59:59.999999+00',
+          'owner change: the next all-day row of the deal is anchored in the new owner''s zone (Moscow), not the old one''s');
 
 -- ==================================================================
 -- a planned activity due in the past: refused for an ordinary role,
