@@ -127,6 +127,14 @@ $$;
  * stage, the deal, its client and service type names, its next
  * activity, colour, rank and tags), in the same order.
  * ------------------------------------------------------------------ */
+-- a pipeline's columns: its open stages in order, then Won, then Lost
+CREATE VIEW bench.board_column AS
+    SELECT s.id, s.pipeline_id, s.name, s.kind,
+           row_number() OVER (PARTITION BY s.pipeline_id
+                              ORDER BY CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END,
+                                       s.position, s.id)::integer AS col
+      FROM salesboard.stage s;
+
 CREATE FUNCTION bench.board_sql(emp bigint, horizon text, at timestamptz)
 RETURNS SETOF salesboard.card
 LANGUAGE sql STABLE AS $$
@@ -140,14 +148,7 @@ LANGUAGE sql STABLE AS $$
                ((t.today - 6)::timestamp AT TIME ZONE e.time_zone) AS since
           FROM salesboard.employee e
           CROSS JOIN LATERAL (SELECT (at AT TIME ZONE e.time_zone)::date AS today) t
-         WHERE e.id = emp),
-    -- a pipeline's columns: its open stages in order, then Won, then Lost
-    s AS (
-        SELECT s.id, s.pipeline_id, s.name, s.kind,
-               row_number() OVER (PARTITION BY s.pipeline_id
-                                  ORDER BY CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END,
-                                           s.position, s.id)::integer AS col
-          FROM salesboard.stage s)
+         WHERE e.id = emp)
     SELECT s.col, CASE s.kind WHEN 'open' THEN 'stage' ELSE s.kind END, c.stage_id, s.name,
            c.id, c.title, cl.name, st.name, c.amount, c.next_due, a.subject, c.colour,
            c.priority, c.owner_id,
@@ -171,7 +172,7 @@ LANGUAGE sql STABLE AS $$
               FROM h JOIN salesboard.deal d
                 ON d.owner_id = h.id AND d.status <> 'open' AND d.closed_at >= h.since
              WHERE d.closed_at <= at) c
-      JOIN s ON s.id = c.stage_id
+      JOIN bench.board_column s ON s.id = c.stage_id
       LEFT JOIN salesboard.client cl ON cl.id = c.client_id
       LEFT JOIN salesboard.service_type st ON st.id = c.service_type_id
       LEFT JOIN salesboard.activity a ON a.id = c.next_activity_id
@@ -199,13 +200,7 @@ LANGUAGE sql STABLE AS $$
                ((t.today + 1)::timestamp AT TIME ZONE e.time_zone) AS tomorrow
           FROM salesboard.employee e
           CROSS JOIN LATERAL (SELECT (at AT TIME ZONE e.time_zone)::date AS today) t
-         WHERE e.id = emp OR e.department_id IN (SELECT id FROM sub)),
-    s AS (
-        SELECT s.id, s.pipeline_id, s.name, s.kind,
-               row_number() OVER (PARTITION BY s.pipeline_id
-                                  ORDER BY CASE s.kind WHEN 'open' THEN 0 WHEN 'won' THEN 1 ELSE 2 END,
-                                           s.position, s.id)::integer AS col
-          FROM salesboard.stage s)
+         WHERE e.id = emp OR e.department_id IN (SELECT id FROM sub))
     SELECT s.col, 'stage', d.stage_id, s.name,
            d.id, d.title, cl.name, st.name, d.amount, d.next_due, a.subject,
            CASE WHEN d.next_due < at THEN 'red' WHEN d.next_due < h.tomorrow THEN 'yellow'
@@ -218,7 +213,7 @@ LANGUAGE sql STABLE AS $$
                   WHERE dt.deal_id = d.id ORDER BY t.name COLLATE "C")
       FROM h JOIN salesboard.deal d
         ON d.owner_id = h.id AND d.status = 'open' AND d.next_due < h.horizon_end
-      JOIN s ON s.id = d.stage_id
+      JOIN bench.board_column s ON s.id = d.stage_id
       LEFT JOIN salesboard.client cl ON cl.id = d.client_id
       LEFT JOIN salesboard.service_type st ON st.id = d.service_type_id
       LEFT JOIN salesboard.activity a ON a.id = d.next_activity_id
