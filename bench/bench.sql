@@ -272,6 +272,31 @@ BEGIN
 END
 $$;
 
+/*
+ * Where those buffers go: blocks one board touches on average in each
+ * relation of salesboard (table or index), from the transaction's own
+ * block counters (pg_stat_get_xact_blocks_fetched: hits and reads), for
+ * board() ('c') or the hand-written SELECT ('sql').
+ */
+CREATE FUNCTION bench.board_buffers_by_relation(emps bigint[], variant text DEFAULT 'c')
+RETURNS TABLE (relation name, per_board numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+    before jsonb;
+BEGIN
+    SELECT jsonb_object_agg(c.oid::text, pg_stat_get_xact_blocks_fetched(c.oid)) INTO before
+      FROM pg_class c WHERE c.relnamespace = 'salesboard'::regnamespace AND c.relkind IN ('r', 'i');
+    PERFORM bench.boards(variant, emps, 'today', false);
+    RETURN QUERY
+        SELECT x.relname, x.b FROM (
+            SELECT c.relname, round((pg_stat_get_xact_blocks_fetched(c.oid) - (before ->> c.oid::text)::bigint)::numeric
+                                    / cardinality(emps), 1) AS b
+              FROM pg_class c WHERE c.relnamespace = 'salesboard'::regnamespace AND c.relkind IN ('r', 'i')) x
+         WHERE x.b > 0
+         ORDER BY x.b DESC, x.relname;
+END
+$$;
+
 CREATE FUNCTION bench.board_cards(emps bigint[])
 RETURNS numeric
 LANGUAGE sql AS $$

@@ -65,6 +65,7 @@ load() {
 }
 
 rows=()
+details=()   # lines printed below the table
 row() { rows+=("$(printf '| %s | %s | %s | %s | %s | %s |' "$@")"); }
 
 big=bench_main
@@ -117,6 +118,21 @@ board_scaling() {
     r5b=$(ratio "$bbig" "$bsm")
     bq_big=$(q "$big" "SELECT bench.board_buffers('$(emps "$big" 1)', 'sql')"); bq_small=$(q bench_small "SELECT bench.board_buffers('$(emps bench_small 1)', 'sql')")
     row "buffers touched per board() 'today' at $scale vs at $small deals (EXPLAIN BUFFERS over 300 boards; $cards_big vs $cards_small cards per board; the hand-written SELECT: $bq_big vs $bq_small, $(ratio "$bq_big" "$bq_small")x)" "$bbig" "$bsm" "${r5b}x" "<= 1.2x" "$(met "$r5b" 1.2)"
+    # where they go, relation by relation, for both variants at both sizes
+    local rel_q="SELECT coalesce(b.relation, s.relation), coalesce(b.per_board, 0), coalesce(s.per_board, 0)
+                   FROM bench.board_buffers_by_relation(\$1, 'c') b
+                   FULL JOIN bench.board_buffers_by_relation(\$1, 'sql') s USING (relation)
+                  ORDER BY 2 DESC, 1"
+    local line rel c_sm s_sm c_big s_big
+    declare -A at_small
+    while IFS='|' read -r rel c_sm s_sm; do at_small[$rel]="$c_sm|$s_sm"; done \
+        < <(q bench_small "PREPARE r(bigint[]) AS $rel_q; EXECUTE r('$(emps bench_small 1)')")
+    details+=("" "Buffers per board by relation ('today', the 300 boards of the buffers row; \`bench.board_buffers_by_relation()\`):" ""
+              "| relation | board() at $small | board() at $scale | SELECT at $small | SELECT at $scale |" "|---|---|---|---|---|")
+    while IFS='|' read -r rel c_big s_big; do
+        line="${at_small[$rel]:-0|0}"
+        details+=("| $rel | ${line%%|*} | $c_big | ${line##*|} | $s_big |")
+    done < <(q "$big" "PREPARE r(bigint[]) AS $rel_q; EXECUTE r('$(emps "$big" 1)')")
 }
 if [ -n "$only" ]; then
     [ "$big" != bench_small ] || sb_die "--only boards compares --scale with $small deals: give a larger --scale"
@@ -130,7 +146,7 @@ if [ -n "$only" ]; then
         echo
         echo "| measure | extension | comparison | ratio | target | |"
         echo "|---|---|---|---|---|---|"
-        printf '%s\n' "${rows[@]}"
+        printf '%s\n' "${rows[@]}" "${details[@]}"
     } | tee "$src/bench/RESULTS-scale.md"
     exit 0
 fi
@@ -368,5 +384,5 @@ done
     echo
     echo "| measure | extension | comparison | ratio | target | |"
     echo "|---|---|---|---|---|---|"
-    printf '%s\n' "${rows[@]}"
+    printf '%s\n' "${rows[@]}" "${details[@]}"
 } | tee "$src/bench/RESULTS.md"
