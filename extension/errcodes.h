@@ -73,6 +73,7 @@
 #define ERRCODE_SB_RECEIVED_FUTURE		SB_ERRCODE('1', '0', '4')	/* SB104 */
 #define ERRCODE_SB_INBOUND_DEAL			SB_ERRCODE('1', '0', '5')	/* SB105 */
 #define ERRCODE_SB_INBOUND_SOURCE_FIELDS	SB_ERRCODE('1', '0', '6')	/* SB106 */
+#define ERRCODE_SB_UNKNOWN_REGION		SB_ERRCODE('1', '0', '7')	/* SB107 */
 /* the sales funnel: SB200-SB299 */
 #define ERRCODE_SB_FUNNEL_MODE			SB_ERRCODE('2', '0', '0')	/* SB200 */
 #define ERRCODE_SB_FUNNEL_PERIOD		SB_ERRCODE('2', '0', '1')	/* SB201 */

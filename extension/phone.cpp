@@ -68,3 +68,16 @@ sb_phone_e164(const char *number, const char *region, char *out, size_t outlen)
 		return false;
 	}
 }
+
+extern "C" bool
+sb_phone_region_known(const char *region)
+{
+	try
+	{
+		return region != NULL && phone_util()->GetCountryCodeForRegion(region) != 0;
+	}
+	catch (...)
+	{
+		return false;
+	}
+}

@@ -30,6 +30,13 @@ extern "C"
  */
 extern bool sb_phone_e164(const char *number, const char *region, char *out, size_t outlen);
 
+/*
+ * Does libphonenumber know region (an ISO 3166-1 alpha-2 code) as a region
+ * with phone numbers of its own (a country calling code)? False for codes
+ * it does not know ("XX", "ZZ") and on any error inside the library.
+ */
+extern bool sb_phone_region_known(const char *region);
+
 #ifdef __cplusplus
 }
 #endif

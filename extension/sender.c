@@ -229,20 +229,32 @@ sb_client_phone_key_trigger(PG_FUNCTION_ARGS)
 
 /*
  * AFTER INSERT OR UPDATE OF default_region OR DELETE OR TRUNCATE ON
- * company FOR EACH STATEMENT: national numbers read differently now, so
- * every client's phone_key is computed again (the client trigger does it
- * for the rows whose key changes). The company cache is dropped first:
- * the relcache invalidation of company_changed reaches this backend only
- * at its next command boundary.
+ * company FOR EACH STATEMENT: a region libphonenumber does not know is
+ * SB107 (the CHECK only asks for two capital letters); else national
+ * numbers read differently now, so every client's phone_key is computed
+ * again (the client trigger does it for the rows whose key changes). The
+ * company cache is dropped first: the relcache invalidation of
+ * company_changed reaches this backend only at its next command boundary.
  */
 Datum
 sb_company_region_trigger(PG_FUNCTION_ARGS)
 {
+	char	   *region;
+
 	(void) sb_trigger_call(fcinfo, "sb_company_region_trigger", SB_TRIG_AFTER | SB_TRIG_STATEMENT);
 	if (sb_restoring())
 		return PointerGetDatum(NULL);
 	sb_company_cache_reset();
 	SPI_connect();
+	/* the statement's own change: a new snapshot (not read-only) sees it */
+	sb_exec_once("SELECT c.default_region::text FROM salesboard.company c", false);
+	region = SPI_processed == 1 ? sb_spi_text(0, 1, CurrentMemoryContext) : NULL;
+	if (region != NULL && !sb_phone_region_known(region))
+		ereport(ERROR,
+				(errcode(ERRCODE_SB_UNKNOWN_REGION),
+				 errmsg("company.default_region \"%s\" is not a region with phone numbers", region),
+				 errdetail("libphonenumber knows no country calling code for it."),
+				 errhint("Use the ISO 3166-1 alpha-2 code of a country, such as 'RU', 'DE' or 'US', or NULL to read only numbers written with +.")));
 	sb_exec_once("UPDATE salesboard.client c SET phone_key = salesboard.sender_key('phone', c.phone) "
 				 "WHERE c.phone_key IS DISTINCT FROM salesboard.sender_key('phone', c.phone)", false);
 	SPI_finish();

@@ -7,7 +7,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(37);
+SELECT plan(42);
 
 -- without a company row: no region, only international numbers
 SELECT is(sender_key('phone', '+7 495 123-45-67'), '+74951234567',
@@ -82,6 +82,18 @@ SELECT is((SELECT phone_key FROM client WHERE id = 2), '+12125550100',
 UPDATE company SET default_region = 'RU';
 SELECT is((SELECT phone_key FROM client WHERE name = 'Raw national'), '+74957654321',
           'back to RU: the national number is normalised again');
+-- two capital letters that name no region with phone numbers
+SELECT throws_ok($$UPDATE salesboard.company SET default_region = 'XX'$$, 'SB107',
+                 'company.default_region "XX" is not a region with phone numbers',
+                 'a region libphonenumber does not know is SB107');
+SELECT is((SELECT default_region::text FROM company), 'RU', 'and the region stays as it was');
+SELECT is((SELECT phone_key FROM client WHERE name = 'Raw national'), '+74957654321',
+          'and so do the keys');
+DELETE FROM company;
+SELECT throws_ok($$INSERT INTO salesboard.company (default_region) VALUES ('ZZ')$$, 'SB107', NULL,
+                 'an INSERT of such a region too');
+INSERT INTO company (default_region) VALUES ('DE');
+SELECT is(sender_key('phone', '030 1234567'), '+49301234567', 'region DE: a Berlin number in national form');
 DELETE FROM company;
 SELECT is((SELECT phone_key FROM client WHERE name = 'Raw national'), '8 (495) 765-43-21',
           'the company row deleted (no region): the national number is kept as given');

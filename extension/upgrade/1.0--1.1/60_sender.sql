@@ -9,7 +9,7 @@
 ALTER TABLE salesboard.company
     ADD COLUMN default_region char(2) CHECK (default_region ~ '^[A-Z]{2}$');
 COMMENT ON COLUMN salesboard.company.default_region IS
-    'ISO 3166-1 alpha-2 code of the country whose national phone numbers ("8 495 ...") clients and senders write; NULL: only numbers in international +... form are recognised';
+    'ISO 3166-1 alpha-2 code of the country whose national phone numbers ("8 495 ...") clients and senders write, one libphonenumber knows a calling code for (SB107 otherwise); NULL: only numbers in international +... form are recognised';
 
 CREATE FUNCTION salesboard.sender_key(channel text, sender text) RETURNS text
 AS 'MODULE_PATHNAME', 'sb_sender_key_sql'
