@@ -30,12 +30,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -62,6 +64,7 @@
 PG_FUNCTION_INFO_V1(sb_inbound_rules_trigger);
 PG_FUNCTION_INFO_V1(sb_inbound_linked_trigger);
 PG_FUNCTION_INFO_V1(sb_receive_inbound);
+PG_FUNCTION_INFO_V1(sb_inbound_notify_trigger);
 PG_FUNCTION_INFO_V1(sb_inbound_queue);
 PG_FUNCTION_INFO_V1(sb_dismiss_inbound);
 PG_FUNCTION_INFO_V1(sb_accept_inbound);
@@ -202,6 +205,157 @@ notify_inbound(const char *change, int64 *ids, int n, int64 *owners, int nowners
 	}
 	appendStringInfoChar(&buf, '}');
 	sb_live_notify(buf.data);
+}
+
+/*
+ * The four handling functions send one notification per call (above), so
+ * the statements they run are not announced again by the trigger below.
+ * A call under way is counted with the (sub)transaction it runs in: a
+ * call that fails leaves its count behind in a subtransaction that is
+ * gone (a savepoint rolled back to starts a new one, with a new id) or in
+ * a transaction that is gone, so nothing needs to catch the error.
+ */
+static struct
+{
+	LocalTransactionId lxid;
+	SubTransactionId subxid;
+	int			depth;
+}			api_calls = {InvalidLocalTransactionId, InvalidSubTransactionId, 0};
+
+static bool
+api_call_under_way(void)
+{
+	return api_calls.depth > 0 && api_calls.lxid == MyProc->lxid &&
+		api_calls.subxid == GetCurrentSubTransactionId();
+}
+
+static Datum
+inbound_api_call(PGFunction impl, FunctionCallInfo fcinfo)
+{
+	Datum		result;
+
+	if (!api_call_under_way())
+	{
+		api_calls.lxid = MyProc->lxid;
+		api_calls.subxid = GetCurrentSubTransactionId();
+		api_calls.depth = 0;
+	}
+	api_calls.depth++;
+	result = impl(fcinfo);
+	api_calls.depth--;
+	return result;
+}
+
+/* ------------------------------------------------------------------
+ * AFTER INSERT / UPDATE / DELETE ON inbound FOR EACH STATEMENT: raw SQL
+ * on requests is announced as the functions' calls are, one notification
+ * per kind of change the statement made. The kind is the status a row
+ * arrived in or went to (new, dismissed, accepted, linked, auto_linked),
+ * "changed" for an update that kept the status (e.g. a new owner), and
+ * "deleted"; owners and deals are those of the rows before and after, and
+ * the owners of those deals.
+ * ------------------------------------------------------------------ */
+static const char *const raw_changes[] = {
+	"new", "dismissed", "accepted", "linked", "auto_linked", "changed", "deleted"
+};
+
+#define RAW_CHANGED 5
+#define RAW_DELETED 6
+
+typedef struct RawChange
+{
+	SbIdSet		requests,
+				owners,
+				deals;
+} RawChange;
+
+static int
+raw_kind(TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		v = slot_getattr(slot, sb_cat.inbound_att[INB_STATUS], &isnull);
+	char	   *status = isnull ? NULL : TextDatumGetCString(v);
+	int			k;
+
+	for (k = 0; status != NULL && k < RAW_CHANGED; k++)
+		if (strcmp(status, raw_changes[k]) == 0)
+			return k;
+	return RAW_CHANGED;
+}
+
+static void
+raw_add(RawChange *c, TupleTableSlot *slot)
+{
+	bool		isnull;
+	int64		v,
+				owner;
+
+	sb_idset_add(&c->requests, sb_slot_int8(slot, sb_cat.inbound_att[INB_ID], &isnull));
+	v = sb_slot_int8(slot, sb_cat.inbound_att[INB_OWNER_ID], &isnull);
+	if (!isnull)
+		sb_idset_add(&c->owners, v);
+	v = sb_slot_int8(slot, sb_cat.inbound_att[INB_DEAL_ID], &isnull);
+	if (!isnull)
+	{
+		sb_idset_add(&c->deals, v);
+		if (sb_deal_owner(v, &owner))
+			sb_idset_add(&c->owners, owner);
+	}
+}
+
+Datum
+sb_inbound_notify_trigger(PG_FUNCTION_ARGS)
+{
+	const char *fname = "sb_inbound_notify_trigger";
+	TriggerData *td = sb_trigger_call(fcinfo, fname, SB_TRIG_AFTER | SB_TRIG_STATEMENT);
+	TriggerEvent ev = td->tg_event;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	RawChange	changes[lengthof(raw_changes)];
+	TupleTableSlot *ns = NULL,
+			   *os = NULL;
+	int			k;
+
+	/* each event with the transition tables it needs */
+	(void) sb_trigger_call(fcinfo, fname, SB_TRIG_AFTER | SB_TRIG_STATEMENT |
+						   (TRIGGER_FIRED_BY_INSERT(ev) ? SB_TRIG_NEW_TABLE :
+							TRIGGER_FIRED_BY_DELETE(ev) ? SB_TRIG_OLD_TABLE :
+							SB_TRIG_NEW_TABLE | SB_TRIG_OLD_TABLE));
+	if (api_call_under_way() || sb_restoring() || !sb_live_changes())
+		return PointerGetDatum(NULL);
+	sb_catalog();
+	memset(changes, 0, sizeof(changes));
+	if (td->tg_newtable != NULL)
+		ns = sb_transition_slot(td->tg_newtable, desc);
+	if (td->tg_oldtable != NULL)
+		os = sb_transition_slot(td->tg_oldtable, desc);
+	if (TRIGGER_FIRED_BY_INSERT(ev))
+		while (tuplestore_gettupleslot(td->tg_newtable, true, false, ns))
+			raw_add(&changes[raw_kind(ns)], ns);
+	else if (TRIGGER_FIRED_BY_DELETE(ev))
+		while (tuplestore_gettupleslot(td->tg_oldtable, true, false, os))
+			raw_add(&changes[RAW_DELETED], os);
+	else
+		/* the old and the new version of each row, in the same order */
+		while (tuplestore_gettupleslot(td->tg_newtable, true, false, ns) &&
+			   tuplestore_gettupleslot(td->tg_oldtable, true, false, os))
+		{
+			int			kind = raw_kind(ns);
+
+			if (kind == raw_kind(os))
+				kind = RAW_CHANGED;
+			raw_add(&changes[kind], ns);
+			raw_add(&changes[kind], os);
+		}
+	if (ns != NULL)
+		ExecDropSingleTupleTableSlot(ns);
+	if (os != NULL)
+		ExecDropSingleTupleTableSlot(os);
+	for (k = 0; k < (int) lengthof(raw_changes); k++)
+		if (changes[k].requests.n > 0)
+			notify_inbound(raw_changes[k], changes[k].requests.ids, changes[k].requests.n,
+						   changes[k].owners.ids, changes[k].owners.n,
+						   changes[k].deals.ids, changes[k].deals.n);
+	return PointerGetDatum(NULL);
 }
 
 /* ------------------------------------------------------------------
@@ -685,8 +839,8 @@ auto_link_target(const Source *s, const char *key, const char *ref, const char *
 }
 
 /* long because it is one call's whole path: checks, dedupe, auto-link, store, notify */
-Datum
-sb_receive_inbound(PG_FUNCTION_ARGS)
+static Datum
+receive_inbound_call(PG_FUNCTION_ARGS)
 {
 	int64		source_id;
 	char	   *sender,
@@ -1023,8 +1177,8 @@ handle(const int64 *ids, int n, const char *status, int64 deal, int64 me)
 }
 
 /* dismiss_inbound(ids bigint[], request_id uuid) -> integer */
-Datum
-sb_dismiss_inbound(PG_FUNCTION_ARGS)
+static Datum
+dismiss_inbound_call(PG_FUNCTION_ARGS)
 {
 	int			n;
 	int64	   *ids,
@@ -1174,8 +1328,8 @@ client_for(const char *channel, const char *sender)
 
 /* accept_inbound(inbound_id, stage_id, title, first_due, first_subject,
  *   client_id, service_type_id, amount, first_due_date, request_id) -> deal id */
-Datum
-sb_accept_inbound(PG_FUNCTION_ARGS)
+static Datum
+accept_inbound_call(PG_FUNCTION_ARGS)
 {
 	Request		r;
 	int64		me;
@@ -1218,8 +1372,8 @@ sb_accept_inbound(PG_FUNCTION_ARGS)
 }
 
 /* link_inbound(inbound_id, deal_id, request_id) */
-Datum
-sb_link_inbound(PG_FUNCTION_ARGS)
+static Datum
+link_inbound_call(PG_FUNCTION_ARGS)
 {
 	Request		r;
 	int64		me;
@@ -1366,4 +1520,28 @@ sb_inbound_leaver_trigger(PG_FUNCTION_ARGS)
 				 errdetail("Requests from a source nobody reads would wait for ever."),
 				 errhint("Give the lead sources another employee (UPDATE salesboard.lead_source SET owner_id = ...; their waiting requests follow) or deactivate them, then let the employee leave.")));
 	return PointerGetDatum(td->tg_newtuple);
+}
+
+Datum
+sb_receive_inbound(PG_FUNCTION_ARGS)
+{
+	return inbound_api_call(receive_inbound_call, fcinfo);
+}
+
+Datum
+sb_dismiss_inbound(PG_FUNCTION_ARGS)
+{
+	return inbound_api_call(dismiss_inbound_call, fcinfo);
+}
+
+Datum
+sb_accept_inbound(PG_FUNCTION_ARGS)
+{
+	return inbound_api_call(accept_inbound_call, fcinfo);
+}
+
+Datum
+sb_link_inbound(PG_FUNCTION_ARGS)
+{
+	return inbound_api_call(link_inbound_call, fcinfo);
 }

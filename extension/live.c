@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "live.h"
+#include "rows.h"
 
 static bool live_changes = true;
 
@@ -60,4 +61,23 @@ sb_live_notify(const char *payload)
 {
 	if (live_changes)
 		Async_Notify("salesboard", payload);
+}
+
+/* Appends without looking back: a bulk statement stays O(n log n). */
+void
+sb_idset_add(SbIdSet *s, int64 id)
+{
+	if (s->n == s->max)
+	{
+		s->max = Max(16, s->max * 2);
+		s->ids = s->ids ? repalloc(s->ids, sizeof(int64) * s->max) : palloc(sizeof(int64) * s->max);
+	}
+	s->ids[s->n++] = id;
+}
+
+/* Sorts and drops repeats: the set a payload lists or counts. */
+void
+sb_idset_finish(SbIdSet *s)
+{
+	s->n = sb_sort_unique_int64(s->ids, s->n);
 }

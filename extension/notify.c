@@ -46,32 +46,6 @@ enum
 	W_STAGE = 1, W_NEXT = 2, W_PRIORITY = 4, W_OWNER = 8, W_DETAILS = 16
 };
 
-typedef struct IdSet
-{
-	int64	   *ids;
-	int			n;
-	int			max;
-} IdSet;
-
-/* Appends without looking back: a bulk statement stays O(n log n). */
-static void
-idset_add(IdSet *s, int64 id)
-{
-	if (s->n == s->max)
-	{
-		s->max = Max(16, s->max * 2);
-		s->ids = s->ids ? repalloc(s->ids, sizeof(int64) * s->max) : palloc(sizeof(int64) * s->max);
-	}
-	s->ids[s->n++] = id;
-}
-
-/* Sorts and drops repeats: the set a payload lists or counts. */
-static void
-idset_finish(IdSet *s)
-{
-	s->n = sb_sort_unique_int64(s->ids, s->n);
-}
-
 /* Deals created in the current transaction (ids), for "announced once". */
 static HTAB *created_now = NULL;
 static LocalTransactionId created_lxid = InvalidLocalTransactionId;
@@ -94,7 +68,7 @@ created_set(void)
 }
 
 static char *
-payload(bool created, int what, const IdSet *deals, const IdSet *owners)
+payload(bool created, int what, const SbIdSet *deals, const SbIdSet *owners)
 {
 	static const char *const words[] = {"stage", "next", "priority", "owner", "details"};
 	StringInfoData buf;
@@ -181,7 +155,7 @@ sb_deal_notify_trigger(PG_FUNCTION_ARGS)
 									  SB_TRIG_NEW_TABLE);
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
 	bool		created = TRIGGER_FIRED_BY_INSERT(td->tg_event);
-	IdSet		deals = {0},
+	SbIdSet		deals = {0},
 				owners = {0};
 	TupleTableSlot *ns,
 			   *os = NULL;
@@ -207,7 +181,7 @@ sb_deal_notify_trigger(PG_FUNCTION_ARGS)
 			if (w == W_NEXT && first_plan_of_new_deal(os))
 				continue;
 			if (w & W_OWNER)
-				idset_add(&owners, sb_slot_int8(os, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
+				sb_idset_add(&owners, sb_slot_int8(os, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
 		}
 		if (w == 0)
 			continue;			/* nothing a board shows changed */
@@ -215,14 +189,14 @@ sb_deal_notify_trigger(PG_FUNCTION_ARGS)
 		id = sb_slot_int8(ns, sb_cat.deal_att[DEAL_ID], &isnull);
 		if (created)
 			(void) hash_search(created_set(), &id, HASH_ENTER, NULL);
-		idset_add(&deals, id);
-		idset_add(&owners, sb_slot_int8(ns, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
+		sb_idset_add(&deals, id);
+		sb_idset_add(&owners, sb_slot_int8(ns, sb_cat.deal_att[DEAL_OWNER_ID], &isnull));
 	}
 	ExecDropSingleTupleTableSlot(ns);
 	if (os != NULL)
 		ExecDropSingleTupleTableSlot(os);
-	idset_finish(&deals);
-	idset_finish(&owners);
+	sb_idset_finish(&deals);
+	sb_idset_finish(&owners);
 	if (deals.n > 0)
 		sb_live_notify(payload(created, what, &deals, &owners));
 	return PointerGetDatum(NULL);

@@ -2,7 +2,8 @@
 # one session while another works the board: one notification per
 # statement, delivered at commit (none after a rollback), naming what
 # changed, the deals and the owners; only ids, never a title or amount.
-# Inbound arrivals and dismissals say so too (event "inbound").
+# Inbound arrivals and dismissals say so too (event "inbound"), by the
+# functions and by raw SQL alike.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -129,6 +130,66 @@ $node->safe_psql('postgres', qq{SET ROLE salesboard_admin; SELECT salesboard.dis
 is_deeply(heard(), [ qq({"event":"inbound","change":"dismissed","requests":[$req],"owners":[$src_owner]}) ],
 	'a dismissal: one notification for the Inbound columns to redraw');
 
+# raw SQL on inbound is heard too: one notification per kind of change a
+# statement makes (the functions above sent one per call, none more)
+my $raw = $node->safe_psql('postgres', qq{
+	INSERT INTO salesboard.inbound (source_id, sender, subject, body, external_ref)
+	VALUES ($source, 'raw\@nowhere.test', 'Raw secret', 'b', '<live-raw-1>') RETURNING id});
+is_deeply(heard(), [ qq({"event":"inbound","change":"new","requests":[$raw],"owners":[$src_owner]}) ],
+	'a raw INSERT of a request: heard as new, with the owner whose Inbound it waits in');
+$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET status = 'dismissed' WHERE id = $raw});
+is_deeply(heard(), [ qq({"event":"inbound","change":"dismissed","requests":[$raw],"owners":[$src_owner]}) ],
+	'a raw UPDATE of its status: heard as the new status');
+my $other_owner = $node->safe_psql('postgres', qq{
+	SELECT id FROM salesboard.employee WHERE active AND id <> $src_owner ORDER BY id LIMIT 1});
+my ($raw2, $raw3) = split /\n/, $node->safe_psql('postgres', qq{
+	INSERT INTO salesboard.inbound (source_id, sender, subject, body, external_ref, status, handled_at)
+	VALUES ($source, 'raw2\@nowhere.test', 's', 'b', '<live-raw-2>', 'new', NULL),
+	       ($source, 'raw3\@nowhere.test', 's', 'b', '<live-raw-3>', 'dismissed', now())
+	RETURNING id});
+is_deeply(heard(), [ qq({"event":"inbound","change":"new","requests":[$raw2],"owners":[$src_owner]}),
+		qq({"event":"inbound","change":"dismissed","requests":[$raw3],"owners":[$src_owner]}) ],
+	'one INSERT storing a new and a dismissed request: one notification for each kind');
+my @both = sort { $a <=> $b } ($src_owner, $other_owner);
+$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET owner_id = $other_owner WHERE id = $raw2});
+is_deeply(heard(), [ qq({"event":"inbound","change":"changed","requests":[$raw2],"owners":[) . join(',', @both) . qq(]}) ],
+	'handed to someone else: heard as changed, for both Inbound columns');
+$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET subject = subject WHERE id = $raw2});
+is(scalar(@{ heard() }), 1, 'any raw UPDATE of a request is heard once');
+$node->safe_psql('postgres', qq{DELETE FROM salesboard.inbound WHERE id IN ($raw2, $raw3)});
+is_deeply(heard(), [ qq({"event":"inbound","change":"deleted","requests":[) . join(',', sort { $a <=> $b } ($raw2, $raw3))
+		. qq(],"owners":[) . join(',', @both) . qq(]}) ],
+	'a raw DELETE: heard as deleted');
+
+# a function's own statements are not announced again: accepting a request
+# whose copy (same message, another mailbox) follows it to the new deal
+# sends the function's one inbound notification (and the new card), not
+# another for the copy the trigger moved
+my ($source_b) = $node->safe_psql('postgres', qq{
+	SELECT id FROM salesboard.lead_source WHERE active AND is_lead_source AND channel = 'email' AND id <> $source ORDER BY id LIMIT 1});
+my $copy_a = $node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source, 'twice\@nowhere.test', 'Twice', 'b', external_ref => '<live-copy>')});
+my $copy_b = $node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source_b, 'twice\@nowhere.test', 'Twice', 'b', external_ref => '<live-copy>')});
+is(scalar(@{ heard() }), 2, 'a message delivered to two mailboxes: two arrivals');
+$node->safe_psql('postgres', qq{CREATE ROLE liveapp LOGIN IN ROLE salesboard_app;
+	SET ROLE liveapp; BEGIN; SELECT salesboard.set_employee($src_owner);
+	SELECT salesboard.accept_inbound($copy_a, 1, 'Twice', now() + interval '1 day', 'Call back'); COMMIT;});
+is($node->safe_psql('postgres', qq{SELECT status FROM salesboard.inbound WHERE id = $copy_b}), 'auto_linked',
+	'the copy followed to the new deal');
+$n = heard();
+is(scalar(grep { /"event":"inbound"/ } @$n), 1, 'accept_inbound: one inbound notification, the function\'s own');
+like((grep { /"event":"inbound"/ } @$n)[0] // '', qr/^\{"event":"inbound","change":"accepted","requests":\[$copy_a\],/,
+	'naming the accepted request, not the copy that followed');
+
+# a function call that fails inside a savepoint leaves no trace: raw SQL
+# after it in the same transaction is still heard
+my $after_failure = $node->safe_psql('postgres', qq{BEGIN;
+	DO \$\$ BEGIN PERFORM salesboard.link_inbound(-1, -1); EXCEPTION WHEN OTHERS THEN NULL; END \$\$;
+	INSERT INTO salesboard.inbound (source_id, sender, subject, body, external_ref)
+	VALUES ($source, 'after\@nowhere.test', 's', 'b', '<live-raw-4>') RETURNING id;
+	COMMIT;});
+is_deeply(heard(), [ qq({"event":"inbound","change":"new","requests":[$after_failure],"owners":[$src_owner]}) ],
+	'a raw INSERT after a failed link_inbound() in the same transaction is heard');
+
 # overdue checks: one notification per check that raised alerts, none otherwise
 my $raised = $node->safe_psql('postgres', q{SELECT salesboard.check_overdue()});
 cmp_ok($raised, '>', 0, 'the sample company has overdue work');
@@ -145,13 +206,14 @@ my $off = $node->safe_psql('postgres', qq{SET salesboard.live_changes = off;
 	SET ROLE dmitry; SELECT salesboard.move_deal($deal, 1, 'Back to the start', now() + interval '3 days', 'Call again');
 	RESET ROLE;
 	SELECT salesboard.receive_inbound($src2, 'quiet\@nowhere.test', 'Quiet', 'b', external_ref => '<live-off-1>') IS NOT NULL;
+	INSERT INTO salesboard.inbound (source_id, sender, subject, body, external_ref) VALUES ($src2, 'quiet2\@nowhere.test', 'Quiet', 'b', '<live-off-2>');
 	INSERT INTO salesboard.activity (deal_id, subject, due_at) VALUES ($deal, 'Was due a minute ago', now() - interval '1 minute');
 	SELECT salesboard.check_overdue();});
 my @off = split /\n/, $off;
 is($off[1], 't', 'with live_changes off the changes are made');
 cmp_ok($off[2], '>', 0, 'and the check raises its alerts');
 is($node->safe_psql('postgres', qq{SELECT stage_id FROM salesboard.deal WHERE id = $deal}), '1', 'the move is there');
-is_deeply(heard(), [], 'but nothing is sent: not the move, the inbound request or the alerts');
+is_deeply(heard(), [], 'but nothing is sent: not the move, the inbound requests (function and raw INSERT) or the alerts');
 ($rc, $out, $err) = $node->psql('postgres', 'SET ROLE dmitry; SELECT salesboard.current_employee(); SET salesboard.live_changes = off');
 like($err, qr/ERROR:  permission denied to set parameter "salesboard.live_changes"/, 'an employee cannot turn it off');
 ($rc, $out, $err) = $node->psql('postgres', 'SET ROLE dmitry; SET salesboard.live_changes = off; SELECT salesboard.current_employee(); SHOW salesboard.live_changes');

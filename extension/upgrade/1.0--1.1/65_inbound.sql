@@ -47,6 +47,28 @@ COMMENT ON TRIGGER inbound_linked_insert ON salesboard.inbound IS
 COMMENT ON TRIGGER inbound_linked_update ON salesboard.inbound IS
     'A request that becomes accepted, linked or auto_linked is recorded on its deal; its copies follow';
 
+/* Live changes of raw SQL on inbound; the functions announce their own calls */
+CREATE FUNCTION salesboard.inbound_notify_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'sb_inbound_notify_trigger' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION salesboard.inbound_notify_trigger() FROM PUBLIC;
+CREATE TRIGGER inbound_notify_insert
+    AFTER INSERT ON salesboard.inbound REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.inbound_notify_trigger();
+CREATE TRIGGER inbound_notify_update
+    AFTER UPDATE ON salesboard.inbound REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.inbound_notify_trigger();
+CREATE TRIGGER inbound_notify_delete
+    AFTER DELETE ON salesboard.inbound REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesboard.inbound_notify_trigger();
+COMMENT ON FUNCTION salesboard.inbound_notify_trigger() IS
+    'Trigger: NOTIFY salesboard with {"event":"inbound",...} for the requests a raw statement stored, changed or deleted, one per kind of change (the handling functions send one per call instead)';
+COMMENT ON TRIGGER inbound_notify_insert ON salesboard.inbound IS
+    'NOTIFY salesboard: requests stored by raw SQL (event inbound, change: the status they arrived in)';
+COMMENT ON TRIGGER inbound_notify_update ON salesboard.inbound IS
+    'NOTIFY salesboard: requests changed by raw SQL (event inbound, change: the new status, or changed)';
+COMMENT ON TRIGGER inbound_notify_delete ON salesboard.inbound IS
+    'NOTIFY salesboard: requests deleted by raw SQL (event inbound, change deleted)';
+
 /* ---- the functions */
 CREATE FUNCTION salesboard.receive_inbound(
     source_id bigint, sender text, subject text, body text,
