@@ -87,8 +87,8 @@ sb_probe_next(SbProbe *p)
  * The bigint column of every row with key id whose index entry holds it
  * (index column idxatt, table column heapatt), as an index-only scan reads
  * it: from the index entry when the visibility map marks the row's page
- * all-visible, else from the row. Appends to *values (grown in the current
- * memory context, *max its room) and returns how many there are.
+ * all-visible, else from the row. Writes them to (*values)[0..] (grown by
+ * repalloc when *max, its room, is too small) and returns how many.
  */
 int
 sb_probe_index_only(SbProbe *p, int64 id, AttrNumber idxatt, AttrNumber heapatt,
