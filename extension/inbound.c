@@ -40,7 +40,9 @@
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -229,11 +231,9 @@ api_call_under_way(void)
 		api_calls.subxid == GetCurrentSubTransactionId();
 }
 
-static Datum
-inbound_api_call(PGFunction impl, FunctionCallInfo fcinfo)
+static void
+api_enter(void)
 {
-	Datum		result;
-
 	if (!api_call_under_way())
 	{
 		api_calls.lxid = MyProc->lxid;
@@ -241,9 +241,61 @@ inbound_api_call(PGFunction impl, FunctionCallInfo fcinfo)
 		api_calls.depth = 0;
 	}
 	api_calls.depth++;
+}
+
+static Datum
+inbound_api_call(PGFunction impl, FunctionCallInfo fcinfo)
+{
+	Datum		result;
+
+	api_enter();
 	result = impl(fcinfo);
 	api_calls.depth--;
 	return result;
+}
+
+/*
+ * The owners of the copies and replies that followed requests of a raw
+ * statement onto their deals (inbound_linked), gathered by the row trigger
+ * for that statement's notification, whose Inbound columns they leave: the
+ * statement that moved them is the trigger's own and is not announced. Kept
+ * with the (sub)transaction, like api_calls.
+ */
+static struct
+{
+	LocalTransactionId lxid;
+	SubTransactionId subxid;
+	SbIdSet		owners;
+}			followers = {InvalidLocalTransactionId, InvalidSubTransactionId, {NULL, 0, 0}};
+
+static void
+followers_add(int64 owner)
+{
+	MemoryContext old;
+
+	if (followers.lxid != MyProc->lxid || followers.subxid != GetCurrentSubTransactionId())
+	{
+		/* the old set went with its transaction's memory */
+		followers.lxid = MyProc->lxid;
+		followers.subxid = GetCurrentSubTransactionId();
+		memset(&followers.owners, 0, sizeof(followers.owners));
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	sb_idset_add(&followers.owners, owner);
+	MemoryContextSwitchTo(old);
+}
+
+/* Moves the gathered owners into owners; none are kept for later. */
+static void
+followers_take(SbIdSet *owners)
+{
+	int			i;
+
+	if (followers.lxid != MyProc->lxid || followers.subxid != GetCurrentSubTransactionId())
+		return;
+	for (i = 0; i < followers.owners.n; i++)
+		sb_idset_add(owners, followers.owners.ids[i]);
+	followers.owners.n = 0;
 }
 
 /* ------------------------------------------------------------------
@@ -303,6 +355,28 @@ raw_add(RawChange *c, TupleTableSlot *slot)
 	}
 }
 
+/* Does any column differ between the old and the new version of a row? */
+static bool
+row_changed(TupleTableSlot *os, TupleTableSlot *ns, TupleDesc desc)
+{
+	int			i;
+
+	slot_getallattrs(os);
+	slot_getallattrs(ns);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (os->tts_isnull[i] != ns->tts_isnull[i] ||
+			(!os->tts_isnull[i] &&
+			 !datumIsEqual(os->tts_values[i], ns->tts_values[i], att->attbyval, att->attlen)))
+			return true;
+	}
+	return false;
+}
+
 Datum
 sb_inbound_notify_trigger(PG_FUNCTION_ARGS)
 {
@@ -311,6 +385,7 @@ sb_inbound_notify_trigger(PG_FUNCTION_ARGS)
 	TriggerEvent ev = td->tg_event;
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
 	RawChange	changes[lengthof(raw_changes)];
+	SbIdSet		followed = {0};
 	TupleTableSlot *ns = NULL,
 			   *os = NULL;
 	int			k;
@@ -320,10 +395,13 @@ sb_inbound_notify_trigger(PG_FUNCTION_ARGS)
 						   (TRIGGER_FIRED_BY_INSERT(ev) ? SB_TRIG_NEW_TABLE :
 							TRIGGER_FIRED_BY_DELETE(ev) ? SB_TRIG_OLD_TABLE :
 							SB_TRIG_NEW_TABLE | SB_TRIG_OLD_TABLE));
-	if (api_call_under_way() || sb_restoring() || !sb_live_changes())
+	if (api_call_under_way())
+		return PointerGetDatum(NULL);
+	memset(changes, 0, sizeof(changes));
+	followers_take(&followed);	/* this statement's, also when it is not announced */
+	if (sb_restoring() || !sb_live_changes())
 		return PointerGetDatum(NULL);
 	sb_catalog();
-	memset(changes, 0, sizeof(changes));
 	if (td->tg_newtable != NULL)
 		ns = sb_transition_slot(td->tg_newtable, desc);
 	if (td->tg_oldtable != NULL)
@@ -341,6 +419,8 @@ sb_inbound_notify_trigger(PG_FUNCTION_ARGS)
 		{
 			int			kind = raw_kind(ns);
 
+			if (!row_changed(os, ns, desc))
+				continue;		/* an UPDATE that changes nothing is silent */
 			if (kind == raw_kind(os))
 				kind = RAW_CHANGED;
 			raw_add(&changes[kind], ns);
@@ -350,6 +430,16 @@ sb_inbound_notify_trigger(PG_FUNCTION_ARGS)
 		ExecDropSingleTupleTableSlot(ns);
 	if (os != NULL)
 		ExecDropSingleTupleTableSlot(os);
+	/* the Inbound columns that copies following these requests left */
+	for (k = 0; k < RAW_CHANGED; k++)
+		if (changes[k].deals.n > 0)
+		{
+			int			i;
+
+			for (i = 0; i < followed.n; i++)
+				sb_idset_add(&changes[k].owners, followed.ids[i]);
+			break;
+		}
 	for (k = 0; k < (int) lengthof(raw_changes); k++)
 		if (changes[k].requests.n > 0)
 			notify_inbound(raw_changes[k], changes[k].requests.ids, changes[k].requests.n,
@@ -588,7 +678,8 @@ static SbQuery q_copies_follow = {
 	"handled_at = pg_catalog.now(), handled_by = $3 "
 	"WHERE i.status = 'new' AND i.id <> $4 "
 	"AND (($6 = 'email' AND i.channel = 'email') OR i.source_id = $7) "
-	"AND (i.external_ref = $1 OR i.thread_ref = $1 OR i.thread_ref = $5 OR i.external_ref = $5)",
+	"AND (i.external_ref = $1 OR i.thread_ref = $1 OR i.thread_ref = $5 OR i.external_ref = $5) "
+	"RETURNING i.owner_id",
 	7, {TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID}, NULL
 };
 
@@ -620,6 +711,40 @@ channel_label(const char *channel)
 	if (strcmp(channel, "viber") == 0)
 		return "Viber";
 	return "Web form";
+}
+
+/*
+ * The copies and replies of request id follow it onto deal_id (the caller
+ * has SPI_connect()ed). The statement that moves them is this trigger's
+ * own, not announced apart: their owners go into the notification of the
+ * raw statement that linked the request (a function's call tells them in
+ * its own).
+ */
+static void
+copies_follow(const char *ref, const char *thread, int64 deal_id, int64 by, bool by_null,
+			  int64 id, const char *channel, int64 source_id)
+{
+	Datum		f[7];
+	char		fn[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		announce = !api_call_under_way(),
+				isnull;
+	uint64		k;
+
+	f[0] = ref ? CStringGetTextDatum(ref) : (Datum) 0;
+	fn[0] = ref ? ' ' : 'n';
+	f[1] = Int64GetDatum(deal_id);
+	f[2] = Int64GetDatum(by);
+	fn[2] = by_null ? 'n' : ' ';
+	f[3] = Int64GetDatum(id);
+	f[4] = thread ? CStringGetTextDatum(thread) : (Datum) 0;
+	fn[4] = thread ? ' ' : 'n';
+	f[5] = CStringGetTextDatum(channel);
+	f[6] = Int64GetDatum(source_id);
+	api_enter();
+	sb_exec(&q_copies_follow, f, fn, false, 0);
+	api_calls.depth--;
+	for (k = 0; announce && k < SPI_processed; k++)
+		followers_add(sb_spi_int8(k, 1, &isnull));
 }
 
 Datum
@@ -679,22 +804,7 @@ sb_inbound_linked_trigger(PG_FUNCTION_ARGS)
 		sb_exec(&q_record, v, NULL, false, 0);
 	}
 	if (ref != NULL || thread != NULL)
-	{
-		Datum		f[7];
-		char		fn[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-		f[0] = ref ? CStringGetTextDatum(ref) : (Datum) 0;
-		fn[0] = ref ? ' ' : 'n';
-		f[1] = Int64GetDatum(deal_id);
-		f[2] = Int64GetDatum(by);
-		fn[2] = by_null ? 'n' : ' ';
-		f[3] = Int64GetDatum(id);
-		f[4] = thread ? CStringGetTextDatum(thread) : (Datum) 0;
-		fn[4] = thread ? ' ' : 'n';
-		f[5] = CStringGetTextDatum(channel);
-		f[6] = Int64GetDatum(source_id);
-		sb_exec(&q_copies_follow, f, fn, false, 0);
-	}
+		copies_follow(ref, thread, deal_id, by, by_null, id, channel, source_id);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -5,7 +5,7 @@
 BEGIN;
 \ir fixture.psql
 SET search_path = salesboard, public;
-SELECT plan(99);
+SELECT plan(102);
 
 -- sources: Ivan's mailbox and phone line, Alla's (his head's) mailbox, a
 -- support mailbox that is no lead source, an inactive Telegram chat, Sam's form
@@ -305,6 +305,17 @@ SELECT receive_inbound(1, 'wait1@x.test', 'Waiting', 'x', external_ref => '<w1>'
 UPDATE lead_source SET owner_id = 9 WHERE id = 1;
 SELECT is((SELECT owner_id FROM inbound WHERE id = :w1), 9::bigint, 'a source''s waiting requests follow its new employee');
 SELECT is((SELECT owner_id FROM inbound WHERE id = :q1), 4::bigint, 'handled ones keep theirs');
+-- an administrator hands one waiting request to someone else; an employee may not
+SET ROLE sbt_admin;
+SELECT lives_ok(format('UPDATE salesboard.inbound SET owner_id = 4 WHERE id = %s', :w1),
+                'an administrator may give a new request another owner');
+RESET ROLE;
+SELECT is((SELECT owner_id FROM inbound WHERE id = :w1), 4::bigint, 'and it waits in that Inbound now');
+SET ROLE sbt_mseller;
+SELECT throws_ok(format('UPDATE salesboard.inbound SET owner_id = 9 WHERE id = %s', :w1), '42501', NULL,
+                 'an employee may not (owner_id is not among their columns)');
+RESET ROLE;
+UPDATE inbound SET owner_id = 9 WHERE id = :w1;
 SELECT throws_like('UPDATE employee SET active = false WHERE id = 9',
                    'employee 9 is still responsible for 1 active lead source(s) and % waiting inbound request(s)',
                    'an employee with a lead source and waiting requests cannot leave (SB042)');

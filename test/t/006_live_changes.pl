@@ -154,8 +154,8 @@ my @both = sort { $a <=> $b } ($src_owner, $other_owner);
 $node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET owner_id = $other_owner WHERE id = $raw2});
 is_deeply(heard(), [ qq({"event":"inbound","change":"changed","requests":[$raw2],"owners":[) . join(',', @both) . qq(]}) ],
 	'handed to someone else: heard as changed, for both Inbound columns');
-$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET subject = subject WHERE id = $raw2});
-is(scalar(@{ heard() }), 1, 'any raw UPDATE of a request is heard once');
+$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET subject = 'Corrected' WHERE id = $raw2});
+is(scalar(@{ heard() }), 1, 'a raw UPDATE of another column is heard once, as changed');
 $node->safe_psql('postgres', qq{DELETE FROM salesboard.inbound WHERE id IN ($raw2, $raw3)});
 is_deeply(heard(), [ qq({"event":"inbound","change":"deleted","requests":[) . join(',', sort { $a <=> $b } ($raw2, $raw3))
 		. qq(],"owners":[) . join(',', @both) . qq(]}) ],
@@ -179,6 +179,21 @@ $n = heard();
 is(scalar(grep { /"event":"inbound"/ } @$n), 1, 'accept_inbound: one inbound notification, the function\'s own');
 like((grep { /"event":"inbound"/ } @$n)[0] // '', qr/^\{"event":"inbound","change":"accepted","requests":\[$copy_a\],/,
 	'naming the accepted request, not the copy that followed');
+
+# a raw UPDATE linking a request whose copy follows it: one notification,
+# for the statement; the copy's owner is told, the copy is not listed
+my $src_b_owner = $node->safe_psql('postgres', qq{SELECT owner_id FROM salesboard.lead_source WHERE id = $source_b});
+my $link_a = $node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source, 'thrice\@nowhere.test', 'Thrice', 'b', external_ref => '<live-copy-2>')});
+my $link_b = $node->safe_psql('postgres', qq{SELECT salesboard.receive_inbound($source_b, 'thrice\@nowhere.test', 'Thrice', 'b', external_ref => '<live-copy-2>')});
+heard();
+$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET status = 'linked', deal_id = $cd WHERE id = $link_a});
+is($node->safe_psql('postgres', qq{SELECT status || ' ' || deal_id FROM salesboard.inbound WHERE id = $link_b}), "auto_linked $cd",
+	'a raw link: the copy follows');
+my %seen; my @link_owners = grep { !$seen{$_}++ } sort { $a <=> $b } ($src_owner, $src_b_owner, $cd_owner);
+is_deeply(heard(), [ qq({"event":"inbound","change":"linked","requests":[$link_a],"owners":[) . join(',', @link_owners) . qq(],"deals":[$cd]}) ],
+	'heard once, as the statement did it: the request, the owners of it, its copy and the deal');
+$node->safe_psql('postgres', qq{UPDATE salesboard.inbound SET status = status WHERE id IN ($link_a, $link_b)});
+is_deeply(heard(), [], 'a raw UPDATE that changes nothing is silent');
 
 # a function call that fails inside a savepoint leaves no trace: raw SQL
 # after it in the same transaction is still heard

@@ -43,3 +43,5 @@ COMMENT ON FUNCTION salesboard.is_time_zone(text) IS
  * (source_id, external_ref) could probe other people's requests). */
 REVOKE UPDATE ON salesboard.inbound FROM salesboard_user;
 GRANT UPDATE (status, deal_id, handled_at, handled_by) ON salesboard.inbound TO salesboard_user;
+/* An administrator may also hand a new request to someone else. */
+GRANT UPDATE (owner_id) ON salesboard.inbound TO salesboard_admin;
