@@ -247,8 +247,8 @@ if [ "$big" != bench_small ]; then
     for r in $(seq 1 "$rounds"); do
         ts+="$(q bench_small "SELECT bench.overdue_round()")"$'\n'
         to+="$(q "$big" "SELECT bench.overdue_round()")"$'\n'
-        qs+="$(q bench_small "SELECT bench.overdue_sql_round()")"$'\n'
-        qo+="$(q "$big" "SELECT bench.overdue_sql_round()")"$'\n'
+        qs+="$(q bench_small "SELECT bench.overdue_round('sql')")"$'\n'
+        qo+="$(q "$big" "SELECT bench.overdue_round('sql')")"$'\n'
     done
     ob=$(printf '%s' "$to" | median); osm=$(printf '%s' "$ts" | median); r15=$(ratio "$ob" "$osm")
     qb=$(printf '%s' "$qo" | median); qsm=$(printf '%s' "$qs" | median); r15q=$(ratio "$qb" "$qsm")

@@ -215,7 +215,10 @@ notify_inbound(const char *change, int64 *ids, int n, int64 *owners, int nowners
  * A call under way is counted with the (sub)transaction it runs in: a
  * call that fails leaves its count behind in a subtransaction that is
  * gone (a savepoint rolled back to starts a new one, with a new id) or in
- * a transaction that is gone, so nothing needs to catch the error.
+ * a transaction that is gone, so nothing needs to catch the error. (Not a
+ * protocol step: a step would also make the triggers see the caller, not
+ * the owner, as the acting user of the call's statements, and so change
+ * e.g. the handled_by of a request stored dismissed on arrival.)
  */
 static struct
 {
